@@ -1,0 +1,122 @@
+"""create_app(settings): the ASGI app and, in its lifespan, every resource it owns."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from reelforge import __version__
+from reelforge.api.admin.routes import router as keys_router
+from reelforge.api.errors import install_error_handlers
+from reelforge.api.files.routes import router as files_router
+from reelforge.api.health.routes import router as health_router
+from reelforge.api.runtime import Runtime
+from reelforge.api.videos.routes import router as videos_router
+from reelforge.engines.registry import EngineRegistry
+from reelforge.intake.limits import Limits
+from reelforge.intake.references import ReferenceIntake
+from reelforge.jobs.service import JobService
+from reelforge.jobs.workflow import JobWorkflows
+from reelforge.platform.keys import KeyRing
+from reelforge.platform.pricing import PriceTable
+from reelforge.settings import Settings
+from reelforge.storage.registry import open_storage
+from reelforge.storage.signing import UrlSigner, load_or_create_secret
+from reelforge.store.database import open_database
+from reelforge.store.file_repository import FileRepository
+from reelforge.store.job_repository import JobRepository
+from reelforge.store.key_repository import KeyRepository
+
+log = logging.getLogger("reelforge")
+
+
+def build_runtime(settings: Settings, engines: EngineRegistry) -> tuple[Runtime, JobWorkflows]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = open_database(settings.resolved_database_url)
+    storage = open_storage(settings.resolved_storage_url)
+    signer = UrlSigner(
+        load_or_create_secret(settings.signing_key_path), settings.download_url_ttl_seconds
+    )
+    files = FileRepository(database)
+    intake = ReferenceIntake(
+        storage, files, Limits(), allow_private_urls=settings.allow_private_urls
+    )
+    service = JobService(
+        JobRepository(database), intake, storage,
+        engine_names=engines.names, default_model=settings.default_model,
+    )  # fmt: skip
+    workflows = JobWorkflows(service, storage, engines, settings.data_dir / "work")
+    service.attach_queue(workflows)
+    runtime = Runtime(
+        settings=settings, database=database, storage=storage, signer=signer,
+        keys=KeyRing(KeyRepository(database)), files=files, intake=intake, jobs=service,
+        prices=PriceTable(),
+    )  # fmt: skip
+    return runtime, workflows
+
+
+def _announce(settings: Settings, admin_key: str | None) -> None:
+    url = settings.resolved_public_url
+    lines = [f"reelforge {__version__} serving at {url} (docs: {url}/docs)"]
+    if admin_key:
+        lines += [
+            f"admin API key (shown once, saved to {settings.admin_key_path}):",
+            f"  {admin_key}",
+        ]
+    else:
+        lines.append(f"admin API key: see {settings.admin_key_path}")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def create_app(settings: Settings, *, engines: EngineRegistry | None = None) -> FastAPI:
+    engine_registry = engines or EngineRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime, workflows = await asyncio.to_thread(build_runtime, settings, engine_registry)
+        preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
+        admin_key = runtime.keys.bootstrap(settings.admin_key_path, preset)
+        if settings.print_admin_key:
+            _announce(settings, admin_key)
+        await asyncio.to_thread(
+            workflows.launch,
+            settings.resolved_dbos_database_url,
+            settings.executor_id,
+            run_workers=settings.run_workers,
+            concurrency=settings.worker_concurrency,
+            poll_seconds=settings.queue_poll_seconds,
+        )
+        await asyncio.to_thread(runtime.jobs.reenqueue_unfinished)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(workflows.shutdown)
+            runtime.database.dispose()
+
+    app = FastAPI(
+        title="reelforge",
+        version=__version__,
+        description="Self-hostable reference-to-video API. Native API under /v1/videos.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or "req_" + secrets.token_hex(8)
+        response = await call_next(request)
+        response.headers["x-request-id"] = rid
+        return response
+
+    for router in (health_router, videos_router, files_router, keys_router):
+        app.include_router(router)
+    return app

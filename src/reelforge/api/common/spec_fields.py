@@ -1,0 +1,108 @@
+"""Field parsing shared by every dialect: seconds, size/resolution/aspect, codec, booleans.
+
+Each dialect maps its own field names onto these; the checks and their error codes live once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelforge.errors import InvalidRequest
+from reelforge.spec import (
+    MAX_SECONDS,
+    MIN_SECONDS,
+    AspectRatio,
+    Codec,
+    Resolution,
+    parse_size,
+)
+
+
+def parse_seconds(value: Any, param: str = "seconds") -> int | None:
+    """`"auto"`, -1, None -> None (auto); "5", 5, 5.0 -> 5."""
+    if value is None or value == "auto" or value == -1 or value == "-1":
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InvalidRequest(
+            f"{param} is {value!r}; it must be a whole number of seconds "
+            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'", code="invalid_request.seconds", param=param,
+        ) from None  # fmt: skip
+    if not seconds.is_integer() or not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        raise InvalidRequest(
+            f"{param} is {value!r}; it must be a whole number of seconds "
+            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'", code="invalid_request.seconds", param=param,
+        )  # fmt: skip
+    return int(seconds)
+
+
+def parse_resolution(value: Any, param: str = "resolution") -> Resolution:
+    text = str(value).strip().lower()
+    aliases = {"480": "480p", "720": "720p", "1080": "1080p", "sd": "480p", "hd": "720p",
+               "fhd": "1080p", "full_hd": "1080p"}  # fmt: skip
+    text = aliases.get(text, text)
+    try:
+        return Resolution(text)
+    except ValueError:
+        raise InvalidRequest(
+            f"{param} is {value!r}; allowed: {', '.join(r.value for r in Resolution)}",
+            code="invalid_request.resolution", param=param,
+        ) from None  # fmt: skip
+
+
+def parse_aspect(value: Any, param: str = "aspect_ratio") -> AspectRatio:
+    text = str(value).strip().lower()
+    if text in ("adaptive", "auto"):
+        return AspectRatio.AUTO
+    try:
+        return AspectRatio(text)
+    except ValueError:
+        raise InvalidRequest(
+            f"{param} is {value!r}; allowed: {', '.join(a.value for a in AspectRatio)}",
+            code="invalid_request.aspect_ratio", param=param,
+        ) from None  # fmt: skip
+
+
+def parse_size_field(value: str, param: str = "size") -> tuple[Resolution, AspectRatio]:
+    parsed = parse_size(value.strip().lower())
+    if parsed is None:
+        raise InvalidRequest(
+            f"{param} is {value!r}; it must be one of the output sizes such as 1280x720, "
+            "720x1280, 1920x1080 or 480x480 (see the size table)",
+            code="invalid_request.size", param=param,
+        )  # fmt: skip
+    return parsed
+
+
+def parse_codec(value: Any, param: str = "codec") -> Codec:
+    text = str(value).strip().lower()
+    text = {"avc": "h264", "h.264": "h264", "hevc": "h265", "h.265": "h265"}.get(text, text)
+    try:
+        return Codec(text)
+    except ValueError:
+        raise InvalidRequest(
+            f"{param} is {value!r}; allowed: h264, h265", code="invalid_request.codec", param=param
+        ) from None
+
+
+def parse_bool(value: Any, param: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise InvalidRequest(f"{param} is {value!r}; it must be true or false", param=param)
+
+
+def parse_seed(value: Any, param: str = "seed") -> int | None:
+    if value is None or value == "" or value == -1:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidRequest(
+            f"{param} is {value!r}; it must be an integer", code="invalid_request.seed", param=param
+        ) from None

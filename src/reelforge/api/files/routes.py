@@ -1,0 +1,86 @@
+"""/v1/files: upload a reference once, use it many times by id."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
+from reelforge.intake.probe import sniff_kind
+from reelforge.spec import ReferenceKind
+from reelforge.store.file_repository import FileRecord
+
+router = APIRouter(prefix="/v1/files", tags=["files"])
+
+
+def file_object(rec: FileRecord) -> dict[str, Any]:
+    return {
+        "id": rec.id,
+        "object": "file",
+        "bytes": rec.bytes,
+        "mime_type": rec.mime_type,
+        "kind": rec.kind,
+        "filename": rec.filename,
+        "width": rec.width,
+        "height": rec.height,
+        "seconds": rec.seconds,
+        "fps": rec.fps,
+        "sha256": rec.sha256,
+        "created_at": int(rec.created_at),
+    }
+
+
+@router.post("", summary="Upload a reference file (multipart field `file`)")
+async def upload_file(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+    length = request.headers.get("content-length")
+    limit = runtime.settings.max_request_bytes
+    if length and int(length) > limit:
+        raise PayloadTooLarge(f"upload is {length} bytes; at most {limit}", param="file")
+    form = await request.form(max_files=1)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidRequest("multipart field 'file' is required", param="file")
+    data = await upload.read()
+    declared = form.get("kind")
+    kind = sniff_kind(data[:16])
+    if isinstance(declared, str) and declared:
+        try:
+            kind = ReferenceKind(declared)
+        except ValueError:
+            raise InvalidRequest(
+                f"kind is {declared!r}; allowed: image, video, audio", param="kind"
+            ) from None
+    if kind is None:
+        raise InvalidRequest(
+            "file is not a recognised image (PNG, JPEG, WebP, BMP, TIFF, GIF), video (MP4, MOV) "
+            "or audio (MP3, WAV) file", code="invalid_reference.format", param="file",
+        )  # fmt: skip
+    stored = await asyncio.to_thread(runtime.intake.store_bytes, data, kind, param="file", index=0)
+    rec = FileRecord(
+        id="file_" + secrets.token_hex(12), owner_key_id=key.id, kind=kind.value,
+        storage_key=stored.storage_key, sha256=stored.sha256, bytes=stored.bytes,
+        mime_type=stored.mime_type, filename=upload.filename, width=stored.width,
+        height=stored.height, seconds=stored.seconds, fps=stored.fps, created_at=time.time(),
+    )  # fmt: skip
+    runtime.files.insert(rec)
+    return file_object(rec)
+
+
+@router.get("/{file_id}", summary="Describe an uploaded file")
+def get_file(file_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
+    rec = runtime.files.get(file_id, key.id)
+    if rec is None:
+        raise NotFound(f"no file {file_id!r}", code="not_found.file", param="id")
+    return file_object(rec)
+
+
+@router.delete("/{file_id}", summary="Forget an uploaded file")
+def delete_file(file_id: str, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+    if not runtime.files.delete(file_id, key.id):
+        raise NotFound(f"no file {file_id!r}", code="not_found.file", param="id")
+    return {"id": file_id, "object": "file.deleted", "deleted": True}

@@ -1,0 +1,128 @@
+"""Native create request (JSON or multipart) -> GenerationSpec."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reelforge.api.common.spec_fields import (
+    parse_aspect,
+    parse_bool,
+    parse_codec,
+    parse_resolution,
+    parse_seconds,
+    parse_seed,
+    parse_size_field,
+)
+from reelforge.errors import InvalidRequest
+from reelforge.intake.probe import sniff_kind
+from reelforge.spec import (
+    DEFAULT_SECONDS,
+    AspectRatio,
+    GenerationSpec,
+    ReferenceInput,
+    ReferenceKind,
+    ReferenceRole,
+    Resolution,
+)
+
+
+def _reference(item: Any, i: int) -> ReferenceInput:
+    param = f"references[{i}]"
+    if not isinstance(item, dict):
+        raise InvalidRequest(f"{param} must be an object", param=param)
+    try:
+        kind = ReferenceKind(item.get("type", "image"))
+        role = ReferenceRole(item.get("role") or "reference")
+    except ValueError as exc:
+        raise InvalidRequest(f"{param}: {exc}", code="invalid_reference.type", param=param) from exc
+    url, file_id, data = item.get("url"), item.get("file_id"), item.get("data")
+    if sum(x is not None for x in (url, file_id, data)) != 1:
+        raise InvalidRequest(
+            f"{param} needs exactly one of url, file_id or data",
+            code="invalid_reference.missing_source", param=param,
+        )  # fmt: skip
+    return ReferenceInput(kind=kind, role=role, url=url or data, file_id=file_id)
+
+
+def spec_from_fields(
+    fields: dict[str, Any],
+    uploads: list[tuple[str, bytes, str | None]],
+    *,
+    default_model: str,
+) -> GenerationSpec:
+    """`fields` is the JSON body or the multipart form; `uploads` the multipart files in order as
+    (field name, bytes, filename). Uploaded files come first in reference order."""
+    prompt = fields.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidRequest("prompt is required", code="invalid_request.prompt", param="prompt")
+
+    resolution, aspect = Resolution.P720, AspectRatio.R16_9
+    if fields.get("size"):
+        resolution, aspect = parse_size_field(str(fields["size"]))
+    if fields.get("resolution"):
+        resolution = parse_resolution(fields["resolution"])
+    if fields.get("aspect_ratio"):
+        aspect = parse_aspect(fields["aspect_ratio"])
+
+    seconds_raw = fields.get("seconds")
+    seconds = DEFAULT_SECONDS if seconds_raw is None else parse_seconds(seconds_raw)
+
+    refs: list[ReferenceInput] = []
+    for name, data, filename in uploads:
+        refs.append(_upload(name, data, filename, len(refs)))
+    input_ref = fields.get("input_reference")
+    if isinstance(input_ref, str) and input_ref.startswith("{"):
+        input_ref = json.loads(input_ref)
+    if isinstance(input_ref, dict):
+        src = input_ref.get("image_url") or input_ref.get("file_id")
+        if src:
+            refs.append(ReferenceInput(kind=ReferenceKind.IMAGE, url=src))
+    raw_refs = fields.get("references")
+    if isinstance(raw_refs, str):
+        try:
+            raw_refs = json.loads(raw_refs)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequest("references must be a JSON list", param="references") from exc
+    if raw_refs:
+        if not isinstance(raw_refs, list):
+            raise InvalidRequest("references must be a list", param="references")
+        refs.extend(_reference(item, len(refs)) for item in raw_refs)
+
+    metadata = fields.get("metadata") or {}
+    if isinstance(metadata, str):
+        metadata = json.loads(metadata)
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise InvalidRequest("metadata must be a map of strings", param="metadata")
+
+    def flag(name: str, default: bool) -> bool:
+        value = fields.get(name)
+        return default if value is None else parse_bool(value, name)
+
+    return GenerationSpec(
+        prompt=prompt,
+        model=str(fields.get("model") or default_model),
+        seconds=seconds,
+        resolution=resolution,
+        aspect_ratio=aspect,
+        references=tuple(refs),
+        generate_audio=flag("generate_audio", True),
+        seed=parse_seed(fields.get("seed")),
+        codec=parse_codec(fields["codec"]) if fields.get("codec") else parse_codec("h264"),
+        return_last_frame=flag("return_last_frame", False),
+        webhook_url=fields.get("webhook_url") or None,
+        metadata={str(k): v for k, v in metadata.items()},
+        end_user_id=fields.get("end_user_id") or None,
+    )
+
+
+_FIELD_KINDS = {
+    "image": ReferenceKind.IMAGE, "images": ReferenceKind.IMAGE,
+    "video": ReferenceKind.VIDEO, "videos": ReferenceKind.VIDEO,
+    "audio": ReferenceKind.AUDIO, "audios": ReferenceKind.AUDIO,
+}  # fmt: skip
+
+
+def _upload(name: str, data: bytes, filename: str | None, i: int) -> ReferenceInput:
+    kind = _FIELD_KINDS.get(name.rstrip("[]")) or sniff_kind(data[:16]) or ReferenceKind.IMAGE
+    return ReferenceInput(kind=kind, data=data, filename=filename)

@@ -1,0 +1,75 @@
+"""Job -> native Video object (shaped after the OpenAI Videos API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelforge.api.runtime import Runtime
+from reelforge.jobs.models import Job, JobStatus
+
+NATIVE_STATUS = {
+    JobStatus.QUEUED: "queued",
+    JobStatus.RUNNING: "in_progress",
+    JobStatus.SUCCEEDED: "completed",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELED: "canceled",
+    JobStatus.EXPIRED: "expired",
+}
+VARIANTS = ("video", "thumbnail", "last_frame")
+
+
+def signed_content_url(runtime: Runtime, job: Job, variant: str) -> str:
+    expires, signature = runtime.signer.sign(f"{job.id}/{variant}")
+    base = runtime.settings.resolved_public_url
+    return (
+        f"{base}/v1/videos/{job.id}/content?variant={variant}"
+        f"&expires={expires}&signature={signature}"
+    )
+
+
+def download_urls(runtime: Runtime, job: Job) -> dict[str, str] | None:
+    if job.status is not JobStatus.SUCCEEDED or job.outputs.video is None:
+        return None
+    return {v: signed_content_url(runtime, job, v) for v in VARIANTS}
+
+
+def billed_seconds(job: Job) -> float:
+    return float(job.output_seconds or 0.0) if job.status is JobStatus.SUCCEEDED else 0.0
+
+
+def video_object(runtime: Runtime, job: Job) -> dict[str, Any]:
+    seconds = job.output_seconds or job.seconds
+    billed = billed_seconds(job)
+    return {
+        "id": job.id,
+        "object": "video",
+        "model": job.model,
+        "engine": job.engine,
+        "status": NATIVE_STATUS[job.status],
+        "progress": int(job.progress),
+        "stage": job.stage.value,
+        "queue_position": runtime.jobs.queue_position(job),
+        "created_at": int(job.created_at),
+        "started_at": int(job.started_at) if job.started_at else None,
+        "completed_at": int(job.completed_at) if job.completed_at else None,
+        "expires_at": int(job.expires_at) if job.expires_at else None,
+        "prompt": job.prompt,
+        "seconds": str(int(seconds)) if seconds else "auto",
+        "size": f"{job.width}x{job.height}",
+        "resolution": job.resolution.value,
+        "aspect_ratio": job.aspect_ratio.value,
+        "fps": job.fps,
+        "seed": job.seed,
+        "generate_audio": job.generate_audio,
+        "codec": job.codec.value,
+        "usage": {
+            "billed_seconds": billed,
+            "cost": runtime.prices.cost(job.resolution, billed),
+            "currency": runtime.prices.currency,
+        },
+        "error": job.error,
+        "metadata": job.metadata,
+        "end_user_id": job.end_user_id,
+        "remixed_from_video_id": None,
+        "urls": download_urls(runtime, job),
+    }

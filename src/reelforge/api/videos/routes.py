@@ -1,0 +1,207 @@
+"""Native API: /v1/videos."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.datastructures import UploadFile
+
+from reelforge.api.deps import ReadKey, RuntimeDep, current_key, key_from_headers
+from reelforge.api.videos.mapping import spec_from_fields
+from reelforge.api.videos.presenter import VARIANTS, video_object
+from reelforge.api.videos.wire import VideoCreateRequest
+from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
+from reelforge.jobs.models import Job, JobStatus
+from reelforge.platform.keys import Scope, require_scope
+
+router = APIRouter(prefix="/v1/videos", tags=["videos"])
+
+_CREATE_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": VideoCreateRequest.model_json_schema()},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "prompt": {"type": "string"}, "seconds": {"type": "string"},
+                "size": {"type": "string"}, "model": {"type": "string"},
+                "input_reference": {"type": "string", "format": "binary"},
+                "references": {"type": "string", "description": "JSON list, as in JSON"},
+            }, "required": ["prompt"]}},
+        },
+        "required": True,
+    }
+}  # fmt: skip
+
+_STATUS_FILTER = {"queued": JobStatus.QUEUED, "in_progress": JobStatus.RUNNING,
+                  "completed": JobStatus.SUCCEEDED, "failed": JobStatus.FAILED,
+                  "canceled": JobStatus.CANCELED, "expired": JobStatus.EXPIRED}  # fmt: skip
+
+
+async def read_create_fields(
+    request: Request, max_bytes: int
+) -> tuple[dict[str, Any], list[tuple[str, bytes, str | None]]]:
+    """The request's fields and uploaded files, JSON or multipart alike."""
+    length = request.headers.get("content-length")
+    if length and int(length) > max_bytes:
+        raise PayloadTooLarge(f"request body is {length} bytes; at most {max_bytes}")
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data") or ctype.startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        form = await request.form(max_files=20, max_fields=100)
+        fields: dict[str, Any] = {}
+        uploads: list[tuple[str, bytes, str | None]] = []
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                uploads.append((name, await value.read(), value.filename))
+            else:
+                fields[name] = value
+        return fields, uploads
+    body = await request.body()
+    try:
+        data = json.loads(body or b"{}")
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc.msg}", param="body") from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest("request body must be a JSON object", param="body")
+    return data, []
+
+
+@router.post("", status_code=202, openapi_extra=_CREATE_BODY, summary="Create a video")
+async def create_video(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    key = current_key(request, runtime)
+    require_scope(key, Scope.GENERATE)
+    fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
+    spec = spec_from_fields(fields, uploads, default_model=runtime.settings.default_model)
+    job = await asyncio.to_thread(runtime.jobs.create, key.id, spec)
+    return JSONResponse(video_object(runtime, job), status_code=202)
+
+
+@router.get("", summary="List videos")
+def list_videos(
+    runtime: RuntimeDep,
+    key: ReadKey,
+    after: str | None = None,
+    limit: int = Query(20, ge=1, le=100),
+    order: str = Query("desc", pattern="^(asc|desc)$"),
+    status: str | None = None,
+) -> dict[str, Any]:
+    status_filter = None
+    if status is not None:
+        if status not in _STATUS_FILTER:
+            raise InvalidRequest(
+                f"status is {status!r}; allowed: {', '.join(_STATUS_FILTER)}", param="status"
+            )
+        status_filter = _STATUS_FILTER[status]
+    jobs, has_more = runtime.jobs.list(
+        key.id, limit=limit, after=after, descending=order == "desc", status=status_filter
+    )
+    data = [video_object(runtime, j) for j in jobs]
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": has_more,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
+
+
+@router.get("/{video_id}", summary="Retrieve a video")
+def get_video(video_id: str, runtime: RuntimeDep, key: ReadKey) -> JSONResponse:
+    job = runtime.jobs.get(key.id, video_id)
+    headers = {} if job.status.is_terminal else {"openai-poll-after-ms": "1000"}
+    return JSONResponse(video_object(runtime, job), headers=headers)
+
+
+@router.post("/{video_id}/cancel", summary="Cancel a queued or running video")
+def cancel_video(video_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
+    require_scope(key, Scope.GENERATE)
+    return video_object(runtime, runtime.jobs.cancel(key.id, video_id))
+
+
+@router.delete("/{video_id}", summary="Delete a finished video and its outputs")
+def delete_video(video_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
+    require_scope(key, Scope.GENERATE)
+    job = runtime.jobs.delete(key.id, video_id)
+    return {"id": job.id, "object": "video.deleted", "deleted": True}
+
+
+_MEDIA = {"video": "video/mp4", "thumbnail": "image/jpeg", "last_frame": "image/png"}
+
+
+@router.get("/{video_id}/content", summary="Download the video, thumbnail or last frame")
+def video_content(
+    video_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    variant: str = "video",
+    expires: int | None = None,
+    signature: str | None = None,
+) -> FileResponse:
+    """Works with an API key header, or without one through a signed URL
+    (`expires` + `signature`, as handed out in the Video object's `urls`)."""
+    if variant not in VARIANTS:
+        raise InvalidRequest(
+            f"variant is {variant!r}; allowed: {', '.join(VARIANTS)}",
+            code="invalid_request.variant", param="variant",
+        )  # fmt: skip
+    job = _job_for_content(request, runtime, video_id, variant, expires, signature)
+    storage_key = getattr(job.outputs, variant)
+    if job.status is not JobStatus.SUCCEEDED or storage_key is None:
+        raise NotFound(
+            f"video {video_id} has no {variant} (status {job.status.value})",
+            code="not_found.content", param="variant",
+        )  # fmt: skip
+    path = runtime.storage.local_path(storage_key)
+    suffix = path.suffix
+    return FileResponse(path, media_type=_MEDIA[variant], filename=f"{video_id}{suffix}")
+
+
+def _job_for_content(
+    request: Request, runtime: Any, video_id: str, variant: str,
+    expires: int | None, signature: str | None,
+) -> Job:  # fmt: skip
+    if key_from_headers(request) is None and signature is not None and expires is not None:
+        if not runtime.signer.verify(f"{video_id}/{variant}", expires, signature):
+            raise NotFound(
+                "this download link is invalid or has expired; fetch the video again for a "
+                "fresh one", code="not_found.link_expired", param="signature",
+            )  # fmt: skip
+        job: Job | None = runtime.jobs.load(video_id)
+        if job is None or job.deleted:
+            raise NotFound(f"no video {video_id!r}", code="not_found.video", param="id")
+        return job
+    key = current_key(request, runtime)
+    require_scope(key, Scope.READ)
+    found: Job = runtime.jobs.get(key.id, video_id)
+    return found
+
+
+@router.get("/{video_id}/events", summary="Server-sent events: status, progress, stage")
+async def video_events(
+    video_id: str, request: Request, runtime: RuntimeDep, key: ReadKey
+) -> StreamingResponse:
+    runtime.jobs.get(key.id, video_id)  # 404 before the stream starts
+
+    async def stream() -> AsyncIterator[bytes]:
+        last: tuple[Any, ...] | None = None
+        while True:
+            job = await asyncio.to_thread(runtime.jobs.get, key.id, video_id)
+            state = (job.status, job.stage, int(job.progress))
+            if state != last:
+                last = state
+                body = video_object(runtime, job)
+                event = f"video.{body['status']}"
+                yield f"event: {event}\ndata: {json.dumps(body)}\n\n".encode()
+            if job.status.is_terminal or await request.is_disconnected():
+                return
+            await asyncio.sleep(0.3)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )  # fmt: skip

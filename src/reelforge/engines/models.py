@@ -1,0 +1,59 @@
+"""Model names clients send, resolved to an engine and a preset.
+
+Hosted model ids (Seedance 2.0 and its reseller names) resolve to the operator's default engine,
+so existing client code runs unchanged; engine names resolve to themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reelforge.errors import UnknownModel
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    engine: str
+    preset: str  # "fast" | "pro" | "default"
+
+    @property
+    def label(self) -> str:
+        return self.engine if self.preset == "default" else f"{self.engine}:{self.preset}"
+
+
+# alias -> preset; the engine is the configured default model's engine.
+SEEDANCE_ALIASES: dict[str, str] = {
+    "seedance-2.0": "pro",
+    "seedance-2-0": "pro",
+    "seedance-2.0-pro": "pro",
+    "seedance-2-0-pro": "pro",
+    "seedance-2.0-fast": "fast",
+    "seedance-2-0-fast": "fast",
+    "dreamina-seedance-2-0-260128": "pro",
+    "dreamina-seedance-2-0-fast-260128": "fast",
+    "doubao-seedance-2-0-260128": "pro",
+    "doubao-seedance-2-0-fast-260128": "fast",
+    "bytedance-seedance-2-0-reference-to-video": "pro",
+    "bytedance/seedance-2.0": "pro",
+    "bytedance/seedance-2.0/reference-to-video": "pro",
+    "seedance-2.0-reference-to-video": "pro",
+}
+
+
+def resolve_model(name: str | None, *, default_model: str, engines: list[str]) -> ResolvedModel:
+    """`None` means the default model. Raises UnknownModel naming the choices."""
+    asked = (name or default_model).strip()
+    base, _, preset = asked.partition(":")
+    if base in engines:
+        return ResolvedModel(base, preset or "default")
+    if asked.lower() in SEEDANCE_ALIASES:
+        default = resolve_model(default_model, default_model=default_model, engines=engines)
+        preset = SEEDANCE_ALIASES[asked.lower()]
+        # The preview engine has no presets: it renders the same animatic for fast and pro.
+        return ResolvedModel(default.engine, "default" if default.engine == "preview" else preset)
+    raise UnknownModel(
+        f"model {asked!r} is not known; use one of {', '.join(engines)} or a Seedance 2.0 "
+        "model id such as 'seedance-2.0'",
+        code="invalid_request.unknown_model",
+        param="model",
+    )

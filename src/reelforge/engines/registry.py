@@ -1,0 +1,50 @@
+"""The engines this process can run: an explicit table of factories, built lazily, kept warm."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+
+from reelforge.engines.base import Engine
+from reelforge.errors import UnknownModel
+
+EngineFactory = Callable[[], Engine]
+
+
+def _preview() -> Engine:
+    from reelforge.engines.preview.engine import PreviewEngine
+
+    return PreviewEngine()
+
+
+BUILTIN_ENGINES: dict[str, EngineFactory] = {"preview": _preview}
+
+
+class EngineRegistry:
+    """Engines by name; each is built on first use and then reused (models stay loaded)."""
+
+    def __init__(self, factories: Mapping[str, EngineFactory] | None = None) -> None:
+        self._factories = dict(BUILTIN_ENGINES if factories is None else factories)
+        self._built: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._factories
+
+    def get(self, name: str) -> Engine:
+        with self._lock:
+            if name not in self._built:
+                try:
+                    factory = self._factories[name]
+                except KeyError:
+                    raise UnknownModel(
+                        f"engine {name!r} is not available here; available: "
+                        f"{', '.join(self.names())}",
+                        code="invalid_request.unknown_engine",
+                        param="model",
+                    ) from None
+                self._built[name] = factory()
+            return self._built[name]

@@ -1,0 +1,132 @@
+"""The one error tree of reelforge. Every error has a stable `code`; one place maps them to HTTP
+(`api/errors.py`) and each dialect renders them in its own shape.
+
+    ReelforgeError                       (code "internal", 500)
+    ├── InvalidRequest                   (400) a field of the request is wrong
+    │   ├── InvalidReference             (400) one reference is wrong (`reference_index`)
+    │   │   └── UnprocessableMedia       (422) the bytes do not decode as the media they claim
+    │   ├── PayloadTooLarge              (413)
+    │   └── UnknownModel                 (404 in native, per dialect elsewhere)
+    ├── AuthenticationFailed             (401)
+    ├── PermissionDenied                 (403) the key lacks a scope
+    ├── NotFound                         (404) also for another key's objects
+    ├── Conflict                         (409) e.g. idempotency key reused with another body,
+    │                                          deleting a job that is still running
+    ├── InsufficientCredits              (402)
+    ├── RateLimited                      (429, `retry_after`)
+    ├── JobFailed                        (a job's terminal error, stored on the job)
+    │   └── Canceled
+    └── ServiceUnavailable               (503)
+
+Codes are dotted, stable strings such as `invalid_request.seconds` or
+`invalid_reference.too_many_images`; clients may rely on them.
+"""
+
+from __future__ import annotations
+
+
+class ReelforgeError(Exception):
+    code = "internal"
+    http_status = 500
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        reference_index: int | None = None,
+        stage: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.param = param
+        self.reference_index = reference_index
+        self.stage = stage
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+            "reference_index": self.reference_index,
+            "stage": self.stage,
+            "retryable": self.retryable,
+        }
+
+
+class InvalidRequest(ReelforgeError):
+    code = "invalid_request"
+    http_status = 400
+
+
+class InvalidReference(InvalidRequest):
+    code = "invalid_reference"
+
+
+class UnprocessableMedia(InvalidReference):
+    code = "invalid_reference.unprocessable"
+    http_status = 422
+
+
+class PayloadTooLarge(InvalidRequest):
+    code = "invalid_request.too_large"
+    http_status = 413
+
+
+class UnknownModel(InvalidRequest):
+    code = "invalid_request.unknown_model"
+    http_status = 404
+
+
+class AuthenticationFailed(ReelforgeError):
+    code = "authentication_failed"
+    http_status = 401
+
+
+class PermissionDenied(ReelforgeError):
+    code = "permission_denied"
+    http_status = 403
+
+
+class NotFound(ReelforgeError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(ReelforgeError):
+    code = "conflict"
+    http_status = 409
+
+
+class InsufficientCredits(ReelforgeError):
+    code = "insufficient_credits"
+    http_status = 402
+
+
+class RateLimited(ReelforgeError):
+    code = "rate_limited"
+    http_status = 429
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: int = 1, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class JobFailed(ReelforgeError):
+    code = "generation_failed"
+    http_status = 500
+
+
+class Canceled(JobFailed):
+    code = "canceled"
+
+
+class ServiceUnavailable(ReelforgeError):
+    code = "service_unavailable"
+    http_status = 503
+    retryable = True

@@ -1,0 +1,71 @@
+"""Plan and render one video to files: shared by the job workflow and `reelforge generate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelforge.engines.base import (
+    CancelToken,
+    DecodedReference,
+    Engine,
+    ProgressCallback,
+    RenderRequest,
+)
+from reelforge.planning.shots import ShotPlan, plan_shots
+from reelforge.spec import FPS, Codec, ReferenceKind
+
+DEFAULT_AUTO_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class RenderedFiles:
+    video: Path
+    thumbnail: Path
+    last_frame: Path
+    seconds: float
+    frames: int
+
+
+def plan_video(
+    prompt: str, seconds: int | None, references: tuple[DecodedReference, ...]
+) -> ShotPlan:
+    """The shot plan for a request; `seconds=None` (auto) takes the default length."""
+    num_frames = (seconds or DEFAULT_AUTO_SECONDS) * FPS
+    images = sum(1 for r in references if r.kind is ReferenceKind.IMAGE)
+    return plan_shots(prompt, num_frames, FPS, images)
+
+
+def render_video(
+    engine: Engine,
+    request: RenderRequest,
+    out_dir: Path,
+    *,
+    codec: Codec,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> RenderedFiles:
+    """Render through `engine` and stream its frames into the encoder; write the MP4, a JPEG
+    thumbnail and a PNG of the last frame into `out_dir` (each written atomically)."""
+    from reelforge.media.encode import encode_mp4, write_jpeg, write_png
+
+    engine.check_inputs(request)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rendering = engine.render(request, progress, cancel)
+    video = out_dir / "video.mp4"
+    result = encode_mp4(
+        video,
+        rendering.frames,
+        width=request.width,
+        height=request.height,
+        fps=request.fps,
+        num_frames=request.num_frames,
+        codec=codec,
+        audio=rendering.audio if request.generate_audio else None,
+        cancel=cancel,
+    )
+    thumb = out_dir / "thumbnail.jpg"
+    last = out_dir / "last_frame.png"
+    write_jpeg(thumb, result.thumbnail)
+    write_png(last, result.last_frame)
+    return RenderedFiles(video, thumb, last, result.seconds, result.frames_written)

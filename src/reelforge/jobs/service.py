@@ -1,0 +1,297 @@
+"""JobService: the single owner of job state.
+
+The HTTP layer, the CLI and the workers call it; none keeps its own copy of a job's status.
+Every change of status is a guarded update following `models.TRANSITIONS`.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from reelforge.engines.models import ResolvedModel, resolve_model
+from reelforge.errors import Conflict, InvalidRequest, NotFound
+from reelforge.intake.references import ReferenceIntake
+from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage
+from reelforge.jobs.queue import JobQueue
+from reelforge.spec import (
+    FPS,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    AspectRatio,
+    GenerationSpec,
+    ReferenceKind,
+    nearest_aspect,
+    output_size,
+)
+from reelforge.storage.base import Storage
+from reelforge.store.job_repository import JobRepository
+
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+
+
+class JobService:
+    def __init__(
+        self,
+        repo: JobRepository,
+        intake: ReferenceIntake,
+        storage: Storage,
+        *,
+        engine_names: Callable[[], list[str]],
+        default_model: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._repo = repo
+        self._intake = intake
+        self._storage = storage
+        self._engine_names = engine_names
+        self._default_model = default_model
+        self._clock = clock
+        self._queue: JobQueue | None = None
+        # Cancel requests seen by this process, so local workers stop without a DB round trip.
+        self._cancel_events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def attach_queue(self, queue: JobQueue) -> None:
+        self._queue = queue
+
+    # ---- client side -------------------------------------------------------------------
+
+    def resolve_model(self, model: str | None) -> ResolvedModel:
+        return resolve_model(model, default_model=self._default_model, engines=self._engine_names())
+
+    def validate(self, spec: GenerationSpec) -> ResolvedModel:
+        """Check what can be checked without the references; raise naming the field."""
+        if not spec.prompt or not spec.prompt.strip():
+            raise InvalidRequest(
+                "prompt is required", code="invalid_request.prompt", param="prompt"
+            )
+        limit = self._intake.limits.max_prompt_chars
+        if len(spec.prompt) > limit:
+            raise InvalidRequest(
+                f"prompt is {len(spec.prompt)} characters; at most {limit}",
+                code="invalid_request.prompt_too_long", param="prompt",
+            )  # fmt: skip
+        if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= MAX_SECONDS:
+            raise InvalidRequest(
+                f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+                code="invalid_request.seconds", param="seconds",
+            )  # fmt: skip
+        if spec.seed is not None and not 0 <= spec.seed < 2**32:
+            raise InvalidRequest(
+                f"seed is {spec.seed}; it must be 0..4294967295",
+                code="invalid_request.seed", param="seed",
+            )  # fmt: skip
+        return self.resolve_model(spec.model)
+
+    def create(self, owner_key_id: str, spec: GenerationSpec) -> Job:
+        resolved = self.validate(spec)
+        refs = self._intake.ingest(owner_key_id, spec.references)
+        aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
+        width, height = output_size(spec.resolution, aspect)
+        now = self._clock()
+        job = Job(
+            id="video_" + secrets.token_hex(12),
+            owner_key_id=owner_key_id,
+            status=JobStatus.QUEUED,
+            stage=Stage.QUEUED,
+            progress=0.0,
+            model=spec.model or self._default_model,
+            engine=resolved.label,
+            prompt=spec.prompt,
+            seconds=spec.seconds,
+            resolution=spec.resolution,
+            aspect_ratio=aspect,
+            width=width,
+            height=height,
+            fps=FPS,
+            seed=spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31),
+            generate_audio=spec.generate_audio,
+            codec=spec.codec,
+            return_last_frame=spec.return_last_frame,
+            references=tuple(refs),
+            created_at=now,
+            updated_at=now,
+            metadata=dict(spec.metadata),
+            end_user_id=spec.end_user_id,
+            webhook_url=spec.webhook_url,
+        )
+        self._repo.insert(job)
+        self._enqueue(job.id)
+        return job
+
+    def get(self, owner_key_id: str, job_id: str) -> Job:
+        job = self._repo.get(job_id)
+        if job is None or job.owner_key_id != owner_key_id or job.deleted:
+            raise NotFound(f"no video {job_id!r}", code="not_found.video", param="id")
+        return job
+
+    def list(
+        self,
+        owner_key_id: str,
+        *,
+        limit: int = 20,
+        after: str | None = None,
+        descending: bool = True,
+        status: JobStatus | None = None,
+    ) -> tuple[list[Job], bool]:
+        """A page of the key's jobs and whether more follow."""
+        cursor = self.get(owner_key_id, after) if after else None
+        rows = self._repo.list(
+            owner_key_id, limit=limit + 1, after=cursor, descending=descending, status=status
+        )
+        return rows[:limit], len(rows) > limit
+
+    def queue_position(self, job: Job) -> int | None:
+        return self._repo.queue_position(job) if job.status is JobStatus.QUEUED else None
+
+    def cancel(self, owner_key_id: str, job_id: str) -> Job:
+        """A queued job is canceled at once; a running one is asked to stop and reaches
+        `canceled` when its worker sees the request (between frames)."""
+        job = self.get(owner_key_id, job_id)
+        now = self._clock()
+        if job.status is JobStatus.QUEUED and self._repo.transition(
+            job_id, {JobStatus.QUEUED}, JobStatus.CANCELED,
+            completed_at=now, updated_at=now, cancel_requested=True,
+            error=_canceled_error(Stage.QUEUED),
+        ):  # fmt: skip
+            return self.get(owner_key_id, job_id)
+        if job.status is JobStatus.RUNNING:
+            self._repo.update_where_status(
+                job_id, JobStatus.RUNNING, cancel_requested=True, updated_at=now
+            )
+            self._cancel_event(job_id).set()
+            return self.get(owner_key_id, job_id)
+        job = self.get(owner_key_id, job_id)
+        if job.status.is_terminal and job.status is not JobStatus.CANCELED:
+            raise Conflict(
+                f"video {job_id} is already {job.status.value}; only queued or running videos "
+                "can be canceled", code="conflict.not_cancelable", param="id",
+            )  # fmt: skip
+        return job
+
+    def delete(self, owner_key_id: str, job_id: str) -> Job:
+        job = self.get(owner_key_id, job_id)
+        if not job.status.is_terminal:
+            raise Conflict(
+                f"video {job_id} is {job.status.value}; cancel it before deleting it",
+                code="conflict.not_terminal", param="id",
+            )  # fmt: skip
+        self._storage.delete_prefix(f"outputs/{job_id}")
+        self._repo.update(job_id, deleted=True, outputs=None, updated_at=self._clock())
+        return job
+
+    # ---- worker side -------------------------------------------------------------------
+
+    def load(self, job_id: str) -> Job:
+        job = self._repo.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r}")
+        return job
+
+    def start(self, job_id: str) -> Job | None:
+        """Mark the job running; None when it must not run (canceled or finished meanwhile).
+        A job already running is resumed (the process running it died)."""
+        now = self._clock()
+        self._repo.transition(
+            job_id, {JobStatus.QUEUED}, JobStatus.RUNNING,
+            started_at=now, updated_at=now, stage=Stage.INTAKE.value,
+        )  # fmt: skip
+        job = self.load(job_id)
+        return job if job.status is JobStatus.RUNNING else None
+
+    def report(self, job_id: str, *, stage: Stage, progress: float) -> None:
+        self._repo.update_where_status(
+            job_id, JobStatus.RUNNING, stage=stage.value,
+            progress=round(max(0.0, min(progress, 100.0)), 1), updated_at=self._clock(),
+        )  # fmt: skip
+
+    def set_plan(self, job_id: str, plan: dict[str, Any], seconds: float) -> None:
+        self._repo.update_where_status(
+            job_id, JobStatus.RUNNING, plan=plan, output_seconds=seconds, updated_at=self._clock()
+        )
+
+    def cancel_requested(self, job_id: str) -> bool:
+        event = self._cancel_events.get(job_id)
+        if event is not None and event.is_set():
+            return True
+        job = self._repo.get(job_id)
+        return job is None or job.cancel_requested or job.status is not JobStatus.RUNNING
+
+    def succeed(self, job_id: str, outputs: JobOutputs, output_seconds: float) -> bool:
+        now = self._clock()
+        moved = self._repo.transition(
+            job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED,
+            stage=Stage.DONE.value, progress=100.0, outputs=outputs.to_dict(),
+            output_seconds=output_seconds, completed_at=now, updated_at=now,
+        )  # fmt: skip
+        self._forget(job_id)
+        return moved
+
+    def fail(self, job_id: str, error: dict[str, Any]) -> bool:
+        now = self._clock()
+        moved = self._repo.transition(
+            job_id, ACTIVE, JobStatus.FAILED, error=error, completed_at=now, updated_at=now
+        )
+        self._forget(job_id)
+        return moved
+
+    def mark_canceled(self, job_id: str, stage: Stage) -> bool:
+        now = self._clock()
+        moved = self._repo.transition(
+            job_id, ACTIVE, JobStatus.CANCELED,
+            error=_canceled_error(stage), completed_at=now, updated_at=now,
+        )  # fmt: skip
+        self._forget(job_id)
+        return moved
+
+    def unfinished_job_ids(self) -> list[str]:
+        return self._repo.ids_with_status(set(ACTIVE))
+
+    def _enqueue(self, job_id: str) -> None:
+        if self._queue is None:
+            raise RuntimeError("JobService has no queue attached")
+        self._queue.enqueue(job_id)
+
+    def reenqueue_unfinished(self) -> int:
+        """Enqueue every queued or running job again (idempotent per job id): covers a crash
+        between storing a job and enqueueing it."""
+        ids = self.unfinished_job_ids()
+        for job_id in ids:
+            self._enqueue(job_id)
+        return len(ids)
+
+    def _cancel_event(self, job_id: str) -> threading.Event:
+        with self._lock:
+            return self._cancel_events.setdefault(job_id, threading.Event())
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._cancel_events.pop(job_id, None)
+
+
+def _canceled_error(stage: Stage) -> dict[str, Any]:
+    return {
+        "code": "canceled",
+        "message": "the video was canceled at the client's request",
+        "stage": stage.value,
+        "param": None,
+        "reference_index": None,
+        "retryable": False,
+    }
+
+
+def choose_aspect(
+    asked: AspectRatio, visuals: list[tuple[ReferenceKind, int | None, int | None]]
+) -> AspectRatio:
+    """`auto` picks the fixed ratio nearest the first visual reference, else 16:9."""
+    if asked is not AspectRatio.AUTO:
+        return asked
+    for kind, width, height in visuals:
+        if kind in (ReferenceKind.IMAGE, ReferenceKind.VIDEO) and width and height:
+            return nearest_aspect(width, height)
+    return AspectRatio.R16_9

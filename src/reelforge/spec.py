@@ -1,0 +1,136 @@
+"""The canonical generation request every dialect parses into.
+
+Frozen dataclasses and enums only; pydantic stays at the HTTP edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Resolution(StrEnum):
+    P480 = "480p"
+    P720 = "720p"
+    P1080 = "1080p"
+
+    @property
+    def short_side(self) -> int:
+        return int(self.value[:-1])
+
+
+class AspectRatio(StrEnum):
+    AUTO = "auto"
+    R21_9 = "21:9"
+    R16_9 = "16:9"
+    R4_3 = "4:3"
+    R1_1 = "1:1"
+    R3_4 = "3:4"
+    R9_16 = "9:16"
+
+    @property
+    def ratio(self) -> float:
+        if self is AspectRatio.AUTO:
+            raise ValueError("auto has no fixed ratio")
+        w, h = self.value.split(":")
+        return int(w) / int(h)
+
+
+class Codec(StrEnum):
+    H264 = "h264"
+    H265 = "h265"
+
+
+class ReferenceKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class ReferenceRole(StrEnum):
+    REFERENCE = "reference"
+    FIRST_FRAME = "first_frame"
+    LAST_FRAME = "last_frame"
+
+
+FPS = 24
+MIN_SECONDS = 1
+MAX_SECONDS = 15
+DEFAULT_SECONDS = 5
+
+
+def output_size(resolution: Resolution, aspect: AspectRatio) -> tuple[int, int]:
+    """(width, height) of the output: the resolution names the short side, the long side is
+    short x ratio rounded to an even number (the table in API.md)."""
+    short = resolution.short_side
+    ratio = aspect.ratio
+    if ratio >= 1:
+        long_side = _even(short * ratio)
+        return long_side, short
+    long_side = _even(short / ratio)
+    return short, long_side
+
+
+def _even(x: float) -> int:
+    return round(x / 2.0) * 2
+
+
+def nearest_aspect(width: int, height: int) -> AspectRatio:
+    """The fixed aspect ratio nearest to a picture's shape (for `auto`)."""
+    target = width / height
+    fixed = [a for a in AspectRatio if a is not AspectRatio.AUTO]
+    return min(fixed, key=lambda a: abs(_log_ratio(a.ratio) - _log_ratio(target)))
+
+
+def _log_ratio(r: float) -> float:
+    import math
+
+    return math.log(r)
+
+
+def parse_size(size: str) -> tuple[Resolution, AspectRatio] | None:
+    """`"1280x720"` -> (720p, 16:9) when it is one of the sizes of the table, else None."""
+    for res in Resolution:
+        for asp in AspectRatio:
+            if asp is AspectRatio.AUTO:
+                continue
+            w, h = output_size(res, asp)
+            if size == f"{w}x{h}":
+                return res, asp
+    return None
+
+
+@dataclass(frozen=True)
+class ReferenceInput:
+    """One reference as the client named it, before intake fetched or decoded it.
+
+    Exactly one of `url`, `file_id` or `data` is set. `data` is raw bytes already decoded from
+    base64 or taken from a multipart upload.
+    """
+
+    kind: ReferenceKind
+    role: ReferenceRole = ReferenceRole.REFERENCE
+    url: str | None = None
+    file_id: str | None = None
+    data: bytes | None = None
+    filename: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerationSpec:
+    """What to render, independent of the dialect it arrived in."""
+
+    prompt: str
+    model: str
+    seconds: int | None = DEFAULT_SECONDS  # None = auto
+    resolution: Resolution = Resolution.P720
+    aspect_ratio: AspectRatio = AspectRatio.R16_9
+    references: tuple[ReferenceInput, ...] = ()
+    generate_audio: bool = True
+    seed: int | None = None
+    codec: Codec = Codec.H264
+    return_last_frame: bool = False
+    webhook_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    end_user_id: str | None = None

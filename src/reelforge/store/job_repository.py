@@ -1,0 +1,165 @@
+"""Rows of `jobs`. Only `JobService` calls this; every status change is a guarded update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage, StoredReference
+from reelforge.spec import AspectRatio, Codec, Resolution
+from reelforge.store.tables import jobs
+
+_SPEC_FIELDS = (
+    "prompt", "seconds", "resolution", "aspect_ratio", "width", "height", "fps", "seed",
+    "generate_audio", "codec", "return_last_frame", "metadata", "end_user_id", "webhook_url",
+)  # fmt: skip
+
+
+def _spec_json(job: Job) -> dict[str, Any]:
+    d: dict[str, Any] = {f: getattr(job, f) for f in _SPEC_FIELDS}
+    d["resolution"] = job.resolution.value
+    d["aspect_ratio"] = job.aspect_ratio.value
+    d["codec"] = job.codec.value
+    d["references"] = [r.to_dict() for r in job.references]
+    return d
+
+
+def _job(row: sa.Row[tuple[object, ...]]) -> Job:
+    m = row._mapping
+    s = m["spec"]
+    return Job(
+        id=m["id"],
+        owner_key_id=m["owner_key_id"],
+        status=JobStatus(m["status"]),
+        stage=Stage(m["stage"]),
+        progress=float(m["progress"]),
+        model=m["model"],
+        engine=m["engine"],
+        prompt=s["prompt"],
+        seconds=s["seconds"],
+        resolution=Resolution(s["resolution"]),
+        aspect_ratio=AspectRatio(s["aspect_ratio"]),
+        width=s["width"],
+        height=s["height"],
+        fps=s["fps"],
+        seed=s["seed"],
+        generate_audio=s["generate_audio"],
+        codec=Codec(s["codec"]),
+        return_last_frame=s["return_last_frame"],
+        references=tuple(StoredReference.from_dict(r) for r in s["references"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        started_at=m["started_at"],
+        completed_at=m["completed_at"],
+        expires_at=m["expires_at"],
+        error=m["error"],
+        metadata=s.get("metadata") or {},
+        end_user_id=s.get("end_user_id"),
+        webhook_url=s.get("webhook_url"),
+        plan=m["plan"],
+        outputs=JobOutputs.from_dict(m["outputs"]),
+        cancel_requested=bool(m["cancel_requested"]),
+        output_seconds=m["output_seconds"],
+        deleted=bool(m["deleted"]),
+    )
+
+
+class JobRepository:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def insert(self, job: Job) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                jobs.insert().values(
+                    id=job.id,
+                    owner_key_id=job.owner_key_id,
+                    status=job.status.value,
+                    stage=job.stage.value,
+                    progress=job.progress,
+                    model=job.model,
+                    engine=job.engine,
+                    spec=_spec_json(job),
+                    created_at=job.created_at,
+                    updated_at=job.updated_at,
+                    expires_at=job.expires_at,
+                    cancel_requested=False,
+                    deleted=False,
+                )
+            )
+
+    def get(self, job_id: str) -> Job | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+        return _job(row) if row else None
+
+    def list(
+        self,
+        owner_key_id: str,
+        *,
+        limit: int,
+        after: Job | None = None,
+        descending: bool = True,
+        status: JobStatus | None = None,
+    ) -> list[Job]:
+        q = sa.select(jobs).where(jobs.c.owner_key_id == owner_key_id, jobs.c.deleted.is_(False))
+        if status is not None:
+            q = q.where(jobs.c.status == status.value)
+        key = sa.tuple_(jobs.c.created_at, jobs.c.id)
+        if after is not None:
+            cursor = sa.tuple_(sa.literal(after.created_at), sa.literal(after.id))
+            q = q.where(key < cursor if descending else key > cursor)
+        order = (jobs.c.created_at.desc(), jobs.c.id.desc()) if descending else (
+            jobs.c.created_at.asc(), jobs.c.id.asc())  # fmt: skip
+        with self._engine.connect() as conn:
+            rows = conn.execute(q.order_by(*order).limit(limit)).all()
+        return [_job(r) for r in rows]
+
+    def transition(
+        self, job_id: str, src: frozenset[JobStatus] | set[JobStatus], dst: JobStatus, **values: Any
+    ) -> bool:
+        """Move the job to `dst` only if it is in one of `src`; True when this call moved it."""
+        with self._engine.begin() as conn:
+            res = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.status.in_([s.value for s in src]))
+                .values(status=dst.value, **values)
+            )
+        return res.rowcount == 1
+
+    def update_where_status(self, job_id: str, status: JobStatus, **values: Any) -> bool:
+        with self._engine.begin() as conn:
+            res = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.status == status.value)
+                .values(**values)
+            )
+        return res.rowcount == 1
+
+    def update(self, job_id: str, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
+
+    def ids_with_status(self, statuses: set[JobStatus]) -> list[str]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(jobs.c.id)
+                .where(jobs.c.status.in_([s.value for s in statuses]))
+                .order_by(jobs.c.created_at)
+            ).all()
+        return [r[0] for r in rows]
+
+    def queue_position(self, job: Job) -> int:
+        """How many queued jobs were created before this one."""
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(jobs)
+                    .where(
+                        jobs.c.status == JobStatus.QUEUED.value,
+                        jobs.c.created_at < job.created_at,
+                    )
+                ).scalar_one()
+            )

@@ -1,0 +1,61 @@
+"""Shared fixtures: a fresh app per test on tmp_path, real SQLite, real storage, real DBOS."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelforge.api.app import create_app
+from reelforge.settings import Settings
+from tests.fixtures.engines.basic import fixture_registry
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ADMIN_KEY = "rf_" + "t" * 40
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "bootstrap_key": ADMIN_KEY,
+        "print_admin_key": False,
+        "queue_poll_seconds": 0.05,
+        "default_model": "ok",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, engines=fixture_registry())
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as c:
+        yield c
+
+
+def wait_for(
+    client: TestClient, video_id: str, until: Callable[[dict[str, object]], bool], timeout: float = 60
+) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, object] = client.get(f"/v1/videos/{video_id}").json()
+        if until(body):
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting on {video_id}: {body}")
+        time.sleep(0.05)
+
+
+def wait_terminal(client: TestClient, video_id: str, timeout: float = 60) -> dict[str, object]:
+    terminal = {"completed", "failed", "canceled", "expired"}
+    return wait_for(client, video_id, lambda b: b["status"] in terminal, timeout)
