@@ -130,7 +130,7 @@ class JobService:
             raise NotFound(f"no video {job_id!r}", code="not_found.video", param="id")
         return job
 
-    def list(
+    def list_page(
         self,
         owner_key_id: str,
         *,
@@ -141,7 +141,7 @@ class JobService:
     ) -> tuple[list[Job], bool]:
         """A page of the key's jobs and whether more follow."""
         cursor = self.get(owner_key_id, after) if after else None
-        rows = self._repo.list(
+        rows = self._repo.page(
             owner_key_id, limit=limit + 1, after=cursor, descending=descending, status=status
         )
         return rows[:limit], len(rows) > limit

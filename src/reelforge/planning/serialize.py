@@ -18,9 +18,9 @@ def plan_from_dict(d: dict[str, Any]) -> ShotPlan:
             if isinstance(value, list):
                 values[key] = tuple(value)
         shots.append(Shot(**values))
-    extra = {
-        f.name: tuple(d[f.name]) if isinstance(d.get(f.name), list) else d[f.name]
-        for f in dataclasses.fields(ShotPlan)
-        if f.name not in ("shots",) and f.name in d
-    }
-    return ShotPlan(shots=tuple(shots), **extra)
+    return ShotPlan(
+        shots=tuple(shots),
+        fps=int(d["fps"]),
+        num_frames=int(d["num_frames"]),
+        mentions=tuple(d.get("mentions", ())),
+    )

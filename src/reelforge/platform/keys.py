@@ -103,8 +103,8 @@ class KeyRing:
             self._repo.touch(record.id, now)
         return record
 
-    def list(self) -> list[ApiKeyRecord]:
-        return self._repo.list()
+    def list_all(self) -> list[ApiKeyRecord]:
+        return self._repo.all()
 
     def get(self, key_id: str) -> ApiKeyRecord:
         record = self._repo.by_id(key_id)

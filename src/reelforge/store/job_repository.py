@@ -94,7 +94,7 @@ class JobRepository:
             row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
         return _job(row) if row else None
 
-    def list(
+    def page(
         self,
         owner_key_id: str,
         *,

@@ -64,7 +64,7 @@ class KeyRepository:
             row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
         return _record(row) if row else None
 
-    def list(self) -> list[ApiKeyRecord]:
+    def all(self) -> list[ApiKeyRecord]:
         with self._engine.connect() as conn:
             rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at)).all()
         return [_record(r) for r in rows]

@@ -40,7 +40,7 @@ def create_key(body: KeyCreate, runtime: RuntimeDep, _admin: AdminKey) -> dict[s
 
 @router.get("", summary="List API keys (admin)")
 def list_keys(runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
-    return {"object": "list", "data": [key_object(k) for k in runtime.keys.list()]}
+    return {"object": "list", "data": [key_object(k) for k in runtime.keys.list_all()]}
 
 
 @router.get("/me", summary="The calling key")

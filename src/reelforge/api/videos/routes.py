@@ -97,7 +97,7 @@ def list_videos(
                 f"status is {status!r}; allowed: {', '.join(_STATUS_FILTER)}", param="status"
             )
         status_filter = _STATUS_FILTER[status]
-    jobs, has_more = runtime.jobs.list(
+    jobs, has_more = runtime.jobs.list_page(
         key.id, limit=limit, after=after, descending=order == "desc", status=status_filter
     )
     data = [video_object(runtime, j) for j in jobs]
