@@ -1,0 +1,1 @@
+"""Turning references (URLs, data URIs, uploads, asset ids) into checked local bytes."""
