@@ -44,7 +44,10 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def wait_for(
-    client: TestClient, video_id: str, until: Callable[[dict[str, object]], bool], timeout: float = 60
+    client: TestClient,
+    video_id: str,
+    until: Callable[[dict[str, object]], bool],
+    timeout: float = 60,
 ) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 
 import av
 import numpy as np
@@ -49,9 +50,10 @@ def test_multipart_create_like_openai_sdk(client: TestClient) -> None:
     assert done["aspect_ratio"] == "9:16"
 
 
-def test_download_decodes_with_asked_shape(client: TestClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_download_decodes_with_asked_shape(client: TestClient, tmp_path: Path) -> None:
     r = client.post(
-        "/v1/videos", json={"prompt": "x", "seconds": 2, "resolution": "480p", "aspect_ratio": "1:1"}
+        "/v1/videos",
+        json={"prompt": "x", "seconds": 2, "resolution": "480p", "aspect_ratio": "1:1"},
     )
     vid = r.json()["id"]
     assert wait_terminal(client, vid)["status"] == "completed"
@@ -85,7 +87,7 @@ def test_signed_url_works_without_auth_and_tampering_fails(client: TestClient) -
     assert bare.get(f"/v1/videos/{vid}/content").status_code == 401
 
 
-def test_generate_audio_false_has_no_audio_stream(client: TestClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_generate_audio_false_has_no_audio_stream(client: TestClient, tmp_path: Path) -> None:
     vid = client.post(
         "/v1/videos",
         json={"prompt": "x", "seconds": 1, "size": "854x480", "generate_audio": False},
@@ -174,3 +176,18 @@ def test_validation_errors_name_the_field(client: TestClient) -> None:
         err = r.json()["error"]
         assert err["param"] == param and err["code"] == code, (body, err)
         assert r.headers["x-should-retry"] == "false"
+
+
+def test_quote_prices_without_creating(client: TestClient) -> None:
+    r = client.post(
+        "/v1/videos/quote",
+        data={"prompt": "@Image1 waves", "seconds": "4", "resolution": "720p"},
+        files=[("image", ("a.png", png_bytes(), "image/png"))],
+    )
+    assert r.status_code == 200, r.text
+    q = r.json()
+    assert q["billed_seconds"] == 4.0
+    assert q["cost"] == round(0.3024 * 4, 4)
+    assert q["size"] == "1280x720"
+    assert q["references"][0]["width"] == 640
+    assert client.get("/v1/videos").json()["data"] == []

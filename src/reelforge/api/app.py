@@ -47,16 +47,21 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> tuple[Runtime,
     intake = ReferenceIntake(
         storage, files, Limits(), allow_private_urls=settings.allow_private_urls
     )
+    prices = PriceTable()
     service = JobService(
-        JobRepository(database), intake, storage,
-        engine_names=engines.names, default_model=settings.default_model,
-    )  # fmt: skip
+        JobRepository(database),
+        intake,
+        storage,
+        engine_names=engines.names,
+        default_model=settings.default_model,
+        prices=prices,
+    )
     workflows = JobWorkflows(service, storage, engines, settings.data_dir / "work")
     service.attach_queue(workflows)
     runtime = Runtime(
         settings=settings, database=database, storage=storage, signer=signer,
         keys=KeyRing(KeyRepository(database)), files=files, intake=intake, jobs=service,
-        prices=PriceTable(),
+        prices=prices,
     )  # fmt: skip
     return runtime, workflows
 

@@ -11,13 +11,17 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from reelforge.engines.models import ResolvedModel, resolve_model
 from reelforge.errors import Conflict, InvalidRequest, NotFound
 from reelforge.intake.references import ReferenceIntake
-from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage
+from reelforge.intake.rules import check_request_rules, check_stored_references
+from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage, StoredReference
 from reelforge.jobs.queue import JobQueue
+from reelforge.jobs.render import DEFAULT_AUTO_SECONDS
+from reelforge.platform.pricing import PriceTable
 from reelforge.spec import (
     FPS,
     MAX_SECONDS,
@@ -34,6 +38,21 @@ from reelforge.store.job_repository import JobRepository
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 
 
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request that passed every check, with its references stored and its price known."""
+
+    spec: GenerationSpec
+    resolved: ResolvedModel
+    references: tuple[StoredReference, ...]
+    aspect_ratio: AspectRatio
+    width: int
+    height: int
+    billed_seconds: float  # what a success will bill (auto: the default length)
+    cost: float
+    currency: str
+
+
 class JobService:
     def __init__(
         self,
@@ -43,6 +62,7 @@ class JobService:
         *,
         engine_names: Callable[[], list[str]],
         default_model: str,
+        prices: PriceTable,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._repo = repo
@@ -50,6 +70,7 @@ class JobService:
         self._storage = storage
         self._engine_names = engine_names
         self._default_model = default_model
+        self._prices = prices
         self._clock = clock
         self._queue: JobQueue | None = None
         # Cancel requests seen by this process, so local workers stop without a DB round trip.
@@ -88,11 +109,30 @@ class JobService:
             )  # fmt: skip
         return self.resolve_model(spec.model)
 
-    def create(self, owner_key_id: str, spec: GenerationSpec) -> Job:
+    def prepare(self, owner_key_id: str, spec: GenerationSpec) -> PreparedRequest:
+        """Validate the whole request, references included (fetched, probed and stored once by
+        content hash), and work out the output; nothing is created."""
         resolved = self.validate(spec)
+        check_request_rules(spec.prompt, spec.references, self._intake.limits)
         refs = self._intake.ingest(owner_key_id, spec.references)
+        check_stored_references(refs, self._intake.limits)
         aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
         width, height = output_size(spec.resolution, aspect)
+        seconds = spec.seconds or DEFAULT_AUTO_SECONDS
+        return PreparedRequest(
+            spec=spec,
+            resolved=resolved,
+            references=tuple(refs),
+            aspect_ratio=aspect,
+            width=width,
+            height=height,
+            billed_seconds=float(seconds),
+            cost=self._prices.cost(spec.resolution, seconds),
+            currency=self._prices.currency,
+        )
+
+    def create(self, owner_key_id: str, spec: GenerationSpec) -> Job:
+        prepared = self.prepare(owner_key_id, spec)
         now = self._clock()
         job = Job(
             id="video_" + secrets.token_hex(12),
@@ -101,19 +141,19 @@ class JobService:
             stage=Stage.QUEUED,
             progress=0.0,
             model=spec.model or self._default_model,
-            engine=resolved.label,
+            engine=prepared.resolved.label,
             prompt=spec.prompt,
             seconds=spec.seconds,
             resolution=spec.resolution,
-            aspect_ratio=aspect,
-            width=width,
-            height=height,
+            aspect_ratio=prepared.aspect_ratio,
+            width=prepared.width,
+            height=prepared.height,
             fps=FPS,
             seed=spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31),
             generate_audio=spec.generate_audio,
             codec=spec.codec,
             return_last_frame=spec.return_last_frame,
-            references=tuple(refs),
+            references=prepared.references,
             created_at=now,
             updated_at=now,
             metadata=dict(spec.metadata),

@@ -81,6 +81,35 @@ async def create_video(request: Request, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(video_object(runtime, job), status_code=202)
 
 
+@router.post("/quote", openapi_extra=_CREATE_BODY, summary="Validate a request and price it")
+async def quote_video(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """Runs every check of create, references fetched and probed included, without creating a
+    job; answers the price and the seconds a success would bill."""
+    key = current_key(request, runtime)
+    require_scope(key, Scope.GENERATE)
+    fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
+    spec = spec_from_fields(fields, uploads, default_model=runtime.settings.default_model)
+    prepared = await asyncio.to_thread(runtime.jobs.prepare, key.id, spec)
+    return {
+        "object": "video.quote",
+        "model": spec.model,
+        "engine": prepared.resolved.label,
+        "size": f"{prepared.width}x{prepared.height}",
+        "resolution": spec.resolution.value,
+        "aspect_ratio": prepared.aspect_ratio.value,
+        "seconds": spec.seconds if spec.seconds is not None else "auto",
+        "billed_seconds": prepared.billed_seconds,
+        "cost": prepared.cost,
+        "currency": prepared.currency,
+        "references": [
+            {"type": r.kind.value, "role": r.role.value, "index": r.index, "sha256": r.sha256,
+             "mime_type": r.mime_type, "width": r.width, "height": r.height,
+             "seconds": r.seconds}
+            for r in prepared.references
+        ],
+    }  # fmt: skip
+
+
 @router.get("", summary="List videos")
 def list_videos(
     runtime: RuntimeDep,
