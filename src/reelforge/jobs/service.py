@@ -36,6 +36,7 @@ from reelforge.storage.base import Storage
 from reelforge.store.job_repository import JobRepository
 
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+TerminalListener = Callable[[Job], None]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,17 @@ class JobService:
         # Cancel requests seen by this process, so local workers stop without a DB round trip.
         self._cancel_events: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self._listeners: list[TerminalListener] = []
+
+    def add_listener(self, listener: TerminalListener) -> None:
+        """Called with the job after it reached a terminal status (exactly once per job): the
+        place where webhooks and billing hook in; never from routes."""
+        self._listeners.append(listener)
+
+    def _terminal(self, job_id: str) -> None:
+        job = self.load(job_id)
+        for listener in self._listeners:
+            listener(job)
 
     def attach_queue(self, queue: JobQueue) -> None:
         self._queue = queue
@@ -199,6 +211,7 @@ class JobService:
             completed_at=now, updated_at=now, cancel_requested=True,
             error=_canceled_error(Stage.QUEUED),
         ):  # fmt: skip
+            self._terminal(job_id)
             return self.get(owner_key_id, job_id)
         if job.status is JobStatus.RUNNING:
             self._repo.update_where_status(
@@ -270,6 +283,8 @@ class JobService:
             output_seconds=output_seconds, completed_at=now, updated_at=now,
         )  # fmt: skip
         self._forget(job_id)
+        if moved:
+            self._terminal(job_id)
         return moved
 
     def fail(self, job_id: str, error: dict[str, Any]) -> bool:
@@ -278,6 +293,8 @@ class JobService:
             job_id, ACTIVE, JobStatus.FAILED, error=error, completed_at=now, updated_at=now
         )
         self._forget(job_id)
+        if moved:
+            self._terminal(job_id)
         return moved
 
     def mark_canceled(self, job_id: str, stage: Stage) -> bool:
@@ -287,6 +304,8 @@ class JobService:
             error=_canceled_error(stage), completed_at=now, updated_at=now,
         )  # fmt: skip
         self._forget(job_id)
+        if moved:
+            self._terminal(job_id)
         return moved
 
     def unfinished_job_ids(self) -> list[str]:
