@@ -48,10 +48,11 @@ def wait_for(
     video_id: str,
     until: Callable[[dict[str, object]], bool],
     timeout: float = 60,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while True:
-        body: dict[str, object] = client.get(f"/v1/videos/{video_id}").json()
+        body: dict[str, object] = client.get(f"/v1/videos/{video_id}", headers=headers).json()
         if until(body):
             return body
         if time.monotonic() > deadline:
@@ -59,6 +60,11 @@ def wait_for(
         time.sleep(0.05)
 
 
-def wait_terminal(client: TestClient, video_id: str, timeout: float = 60) -> dict[str, object]:
+def wait_terminal(
+    client: TestClient,
+    video_id: str,
+    timeout: float = 60,
+    headers: dict[str, str] | None = None,
+) -> dict[str, object]:
     terminal = {"completed", "failed", "canceled", "expired"}
-    return wait_for(client, video_id, lambda b: b["status"] in terminal, timeout)
+    return wait_for(client, video_id, lambda b: b["status"] in terminal, timeout, headers)

@@ -198,6 +198,9 @@ def serve(
         update["port"] = port
     if update:
         settings = settings.model_copy(update=update)
+    from reelforge.logs import configure_logging
+
+    configure_logging(settings.log_level, json_logs=settings.log_format == "json")
     from reelforge.api.app import create_app
 
     application = create_app(settings)

@@ -6,6 +6,8 @@
     │   ├── InvalidReference             (400) one reference is wrong (`reference_index`)
     │   │   └── UnprocessableMedia       (422) the bytes do not decode as the media they claim
     │   ├── PayloadTooLarge              (413)
+    │   ├── ModerationBlocked            (400) the operator's policy refused the input
+    │   │                                      (`moderation.input.text`, `.input.reference`)
     │   └── UnknownModel                 (404 in native, per dialect elsewhere)
     ├── AuthenticationFailed             (401)
     ├── PermissionDenied                 (403) the key lacks a scope
@@ -75,6 +77,10 @@ class UnprocessableMedia(InvalidReference):
 class PayloadTooLarge(InvalidRequest):
     code = "invalid_request.too_large"
     http_status = 413
+
+
+class ModerationBlocked(InvalidRequest):
+    code = "moderation.input.text"
 
 
 class UnknownModel(InvalidRequest):

@@ -7,13 +7,18 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelforge.intake.limits import LimitsSettings
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REELFORGE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="REELFORGE_", env_nested_delimiter="__", extra="ignore"
+    )
 
     data_dir: Path = Path("./data")
     host: str = "127.0.0.1"
@@ -39,11 +44,56 @@ class Settings(BaseSettings):
     run_workers: bool = Field(default=True, description="run job workers inside the API process")
     worker_concurrency: int = Field(default=1, ge=1)
     executor_id: str = Field(default="local", description="stable id of this worker process")
+    engine_isolation: Literal["process", "thread"] = Field(
+        default="process",
+        description="process: each engine runs in a child process that a cancel it ignores, "
+        "or a crash, cannot take down the service; thread: in the worker thread",
+    )
+    cancel_grace_seconds: float = Field(
+        default=1.0, gt=0, description="how long an engine may ignore a cancel before it is killed"
+    )
     queue_poll_seconds: float = Field(default=0.2, gt=0)
+
+    creates_per_minute: int = Field(default=100, ge=1, description="per key, unless the key says")
+    max_active_jobs: int = Field(default=10, ge=1, description="queued or running, per key")
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    moderation_patterns_file: Path | None = Field(
+        default=None, description="regular expressions refused in prompts; none = allow all"
+    )
+    default_key_balance: float | None = Field(
+        default=None,
+        description="credits of a new key; None = unlimited (single-user installs)",
+    )
+
+    execution_expires_after_seconds: int | None = Field(
+        default=48 * 3600, description="a job still queued after this becomes expired"
+    )
+    output_retention_seconds: int | None = Field(
+        default=7 * 24 * 3600, description="files of a finished video are deleted after this"
+    )
+    janitor_interval_seconds: float = Field(default=30.0, gt=0)
 
     download_url_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
     print_admin_key: bool = Field(default=True, description="print the admin key on first start")
+    limits: LimitsSettings = Field(
+        default_factory=LimitsSettings,
+        description="reference and prompt limits, e.g. REELFORGE_LIMITS__MAX_IMAGES=5 "
+        "(docs/api/limits.md)",
+    )
+
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="per delivery attempt")
+    webhook_max_attempts: int = Field(default=10, ge=1, description="then the delivery fails")
+    webhook_retry_schedule: tuple[float, ...] = Field(
+        default=(5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0),
+        min_length=1,
+        description="seconds to wait after failed attempt 1, 2, ...; the last repeats "
+        "(Standard Webhooks' schedule by default)",
+    )
+    webhook_poll_seconds: float = Field(default=0.2, gt=0, description="delivery loop period")
+    webhook_concurrency: int = Field(default=4, ge=1, description="deliveries in flight")
 
     @property
     def resolved_database_url(self) -> str:

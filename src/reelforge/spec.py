@@ -134,3 +134,5 @@ class GenerationSpec:
     webhook_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     end_user_id: str | None = None
+    execution_expires_after: int | None = None  # seconds a job may wait in the queue
+    dialect: str = "native"  # the wire dialect it arrived in: shapes its webhook bodies

@@ -58,3 +58,10 @@ def test_health_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/v1/videos" in spec["paths"]
+
+
+def test_metrics_exposes_jobs_and_http_counters(client: TestClient) -> None:
+    client.get("/healthz")
+    text = client.get("/metrics").text
+    assert "reelforge_queue_depth" in text
+    assert 'reelforge_http_requests_total{method="GET",status="200"}' in text

@@ -15,16 +15,26 @@ from reelforge import __version__
 from reelforge.api.admin.routes import router as keys_router
 from reelforge.api.errors import install_error_handlers
 from reelforge.api.files.routes import router as files_router
+from reelforge.api.health.metrics import router as metrics_router
 from reelforge.api.health.routes import router as health_router
 from reelforge.api.runtime import Runtime
+from reelforge.api.usage.routes import router as usage_router
 from reelforge.api.videos.routes import router as videos_router
+from reelforge.api.videos.webhook_routes import router as webhooks_router
 from reelforge.engines.registry import EngineRegistry
-from reelforge.intake.limits import Limits
 from reelforge.intake.references import ReferenceIntake
-from reelforge.jobs.service import JobService
+from reelforge.jobs.engine_host import EngineHosts
+from reelforge.jobs.janitor import Janitor
+from reelforge.jobs.service import JobService, Lifecycle
 from reelforge.jobs.workflow import JobWorkflows
+from reelforge.logs import request_id_var
+from reelforge.platform.admission import Admission, AdmissionLimits
+from reelforge.platform.credits import Credits
 from reelforge.platform.keys import KeyRing
+from reelforge.platform.metrics import HttpCounters
+from reelforge.platform.moderation import open_policy
 from reelforge.platform.pricing import PriceTable
+from reelforge.platform.webhooks import open_webhooks
 from reelforge.settings import Settings
 from reelforge.storage.registry import open_storage
 from reelforge.storage.signing import UrlSigner, load_or_create_secret
@@ -45,9 +55,18 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> tuple[Runtime,
     )
     files = FileRepository(database)
     intake = ReferenceIntake(
-        storage, files, Limits(), allow_private_urls=settings.allow_private_urls
+        storage, files, settings.limits.to_limits(), allow_private_urls=settings.allow_private_urls
     )
     prices = PriceTable()
+    credits = Credits(database, prices)
+    admission = Admission(
+        credits,
+        AdmissionLimits(
+            creates_per_minute=settings.creates_per_minute,
+            max_active_jobs=settings.max_active_jobs,
+            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
+        ),
+    )
     service = JobService(
         JobRepository(database),
         intake,
@@ -55,13 +74,27 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> tuple[Runtime,
         engine_names=engines.names,
         default_model=settings.default_model,
         prices=prices,
+        admission=admission,
+        moderation=open_policy(settings.moderation_patterns_file),
+        lifecycle=Lifecycle(
+            execution_expires_after=settings.execution_expires_after_seconds,
+            output_retention_seconds=settings.output_retention_seconds,
+        ),
     )
-    workflows = JobWorkflows(service, storage, engines, settings.data_dir / "work")
+    service.add_listener(credits.settle)
+    credits.settle_unsettled(service.load)
+    webhooks = open_webhooks(settings, database, service.load)
+    service.add_listener(webhooks.on_terminal)
+    hosts = EngineHosts(
+        engines, isolation=settings.engine_isolation, grace_seconds=settings.cancel_grace_seconds
+    )
+    workflows = JobWorkflows(service, storage, hosts, settings.data_dir / "work")
     service.attach_queue(workflows)
     runtime = Runtime(
         settings=settings, database=database, storage=storage, signer=signer,
-        keys=KeyRing(KeyRepository(database)), files=files, intake=intake, jobs=service,
-        prices=prices,
+        keys=KeyRing(KeyRepository(database), default_balance=settings.default_key_balance),
+        files=files, intake=intake, jobs=service, prices=prices, credits=credits,
+        webhooks=webhooks,
     )  # fmt: skip
     return runtime, workflows
 
@@ -98,11 +131,17 @@ def create_app(settings: Settings, *, engines: EngineRegistry | None = None) -> 
             poll_seconds=settings.queue_poll_seconds,
         )
         await asyncio.to_thread(runtime.jobs.reenqueue_unfinished)
+        runtime.webhooks.start()
+        janitor = Janitor(runtime.jobs, settings.janitor_interval_seconds)
+        janitor.start()
         app.state.runtime = runtime
         try:
             yield
         finally:
+            await asyncio.to_thread(janitor.stop)
+            await asyncio.to_thread(runtime.webhooks.stop)
             await asyncio.to_thread(workflows.shutdown)
+            await asyncio.to_thread(workflows.close_engines)
             runtime.database.dispose()
 
     app = FastAPI(
@@ -112,16 +151,26 @@ def create_app(settings: Settings, *, engines: EngineRegistry | None = None) -> 
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    counters = HttpCounters()
+    app.state.http_counters = counters
 
     @app.middleware("http")
     async def request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         rid = request.headers.get("x-request-id") or "req_" + secrets.token_hex(8)
-        response = await call_next(request)
+        token = request_id_var.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
         response.headers["x-request-id"] = rid
+        counters.observe(request.method, response.status_code)
         return response
 
-    for router in (health_router, videos_router, files_router, keys_router):
+    for router in (
+        health_router, metrics_router, videos_router, files_router, keys_router, usage_router,
+    ):  # fmt: skip
         app.include_router(router)
+    app.include_router(webhooks_router)
     return app

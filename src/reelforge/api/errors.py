@@ -1,9 +1,17 @@
 """The one place that maps the error tree to HTTP. Dialects render the same errors in their
-own shapes by registering a renderer for their path prefix."""
+own shapes by registering a renderer for their path prefix (`register_error_renderer`): the
+HTTP status and the headers stay the same everywhere, only the body changes.
+
+Retries: the hosted-API SDKs retry POST on 408/409/429/5xx without an idempotency key, so every
+4xx but 429 and every 5xx answer to a POST carries `x-should-retry: false` (a create that failed
+after storing its job must not be sent again). A 429 is refused before anything is stored, so
+its retry is safe and wanted (`Retry-After` says when).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,14 +48,40 @@ def native_error_body(err: ReelforgeError) -> dict[str, Any]:
     }
 
 
-def error_response(err: ReelforgeError) -> JSONResponse:
+ErrorRenderer = Callable[[ReelforgeError], dict[str, Any]]
+"""A dialect's error body for an error of the tree."""
+
+
+def register_error_renderer(app: FastAPI, prefix: str, render: ErrorRenderer) -> None:
+    """Errors of requests whose path is `prefix` or below it (e.g. "/api/v3") get `render`'s
+    body; the longest matching prefix wins; everything else gets the native body."""
+    app.state.error_renderers[prefix.rstrip("/")] = render
+
+
+def _renderer_for(request: Request) -> ErrorRenderer:
+    renderers: dict[str, ErrorRenderer] = getattr(request.app.state, "error_renderers", {})
+    path = request.url.path
+    matches = [p for p in renderers if path == p or path.startswith(p + "/")]
+    return renderers[max(matches, key=len)] if matches else native_error_body
+
+
+def error_response(
+    err: ReelforgeError, body: dict[str, Any] | None = None, *, method: str | None = None
+) -> JSONResponse:
     headers = {}
     if isinstance(err, RateLimited):
         headers["Retry-After"] = str(err.retry_after)
-    if err.http_status in (409, 400, 402, 404, 413, 422):
-        # Clients that retry POST on 409/4xx must not create a second job.
+    if err.http_status in (409, 400, 402, 404, 413, 422) or (
+        method == "POST" and err.http_status >= 500
+    ):
+        # Clients that retry POST on 409/4xx/5xx must not create a second job.
         headers["x-should-retry"] = "false"
-    return JSONResponse(native_error_body(err), status_code=err.http_status, headers=headers)
+    content = native_error_body(err) if body is None else body
+    return JSONResponse(content, status_code=err.http_status, headers=headers)
+
+
+def _render(request: Request, err: ReelforgeError) -> JSONResponse:
+    return error_response(err, _renderer_for(request)(err), method=request.method)
 
 
 def validation_error(exc: RequestValidationError) -> InvalidRequest:
@@ -59,18 +93,28 @@ def validation_error(exc: RequestValidationError) -> InvalidRequest:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.state.error_renderers = {}
+
     @app.exception_handler(ReelforgeError)
-    async def _reelforge(_request: Request, exc: ReelforgeError) -> JSONResponse:
+    async def _reelforge(request: Request, exc: ReelforgeError) -> JSONResponse:
         if exc.http_status >= 500:
             log.error("internal error: %s", exc.message)
-        return error_response(exc)
+        return _render(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(validation_error(exc))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _render(request, validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         err = ReelforgeError(str(exc.detail), code=f"http_{exc.status_code}")
         err.http_status = exc.status_code
-        return error_response(err)
+        return _render(request, err)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not a client error: answered as JSON in the dialect's shape (never a bare text
+        # 500 that SDKs would retry into a second job); Starlette re-raises it afterwards, so
+        # the server logs its traceback.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return _render(request, ReelforgeError("internal error; see the server log"))

@@ -8,8 +8,10 @@ import sqlalchemy as sa
 
 from reelforge.intake.references import ReferenceIntake
 from reelforge.jobs.service import JobService
+from reelforge.platform.credits import Credits
 from reelforge.platform.keys import KeyRing
 from reelforge.platform.pricing import PriceTable
+from reelforge.platform.webhooks import WebhookDispatcher
 from reelforge.settings import Settings
 from reelforge.storage.base import Storage
 from reelforge.storage.signing import UrlSigner
@@ -27,3 +29,5 @@ class Runtime:
     intake: ReferenceIntake
     jobs: JobService
     prices: PriceTable
+    credits: Credits
+    webhooks: WebhookDispatcher

@@ -21,6 +21,10 @@ ProgressCallback = Callable[[float], None]
 """Called with the fraction done, 0.0..1.0, monotonically increasing."""
 
 
+def discard_log(_message: str) -> None:
+    """The default job log of a request: drops messages."""
+
+
 class CancelToken(Protocol):
     def is_set(self) -> bool: ...
 
@@ -69,7 +73,9 @@ class RenderRequest:
     seed: int = 0
     generate_audio: bool = True
     references: tuple[DecodedReference, ...] = ()
-    log: Callable[[str], None] = field(default=lambda _msg: None, compare=False)
+    # Picklable (a module-level function or an object), so a request can cross to the
+    # process that hosts the engine.
+    log: Callable[[str], None] = field(default=discard_log, compare=False)
 
     def refs(self, kind: ReferenceKind) -> list[DecodedReference]:
         return [r for r in self.references if r.kind is kind]

@@ -21,22 +21,46 @@ class ResolvedModel:
         return self.engine if self.preset == "default" else f"{self.engine}:{self.preset}"
 
 
-# alias -> preset; the engine is the configured default model's engine.
+# alias -> preset; the engine is the configured default model's engine. Every model id that the
+# seeds, the Ark docs (BytePlus `dreamina-`, Volcengine `doubao-`, dated `-260128` ids), the
+# resellers (fal endpoints, each::labs slugs) and the OpenAI Videos SDK send. Lower case; the
+# lookup lower-cases what the client sent. docs/api/ark.md ("Model names") lists them.
 SEEDANCE_ALIASES: dict[str, str] = {
+    # Seedance 2.0, as the seeds and resellers spell it
     "seedance-2.0": "pro",
     "seedance-2-0": "pro",
     "seedance-2.0-pro": "pro",
     "seedance-2-0-pro": "pro",
     "seedance-2.0-fast": "fast",
     "seedance-2-0-fast": "fast",
+    # Ark model ids (BytePlus ModelArk, Volcengine Ark), dated
+    "seedance-2-0-260128": "pro",
+    "seedance-2-0-fast-260128": "fast",
     "dreamina-seedance-2-0-260128": "pro",
     "dreamina-seedance-2-0-fast-260128": "fast",
     "doubao-seedance-2-0-260128": "pro",
     "doubao-seedance-2-0-fast-260128": "fast",
+    # Seedance 2.5 (seen in the wild) and 1.5 pro (still listed by Ark): same engine
+    "seedance-2.5": "pro",
+    "seedance-2-5": "pro",
+    "dreamina-seedance-2-5-260628": "pro",
+    "doubao-seedance-2-5-260628": "pro",
+    "seedance-1-5-pro-251215": "pro",
+    "dreamina-seedance-1-5-pro-251215": "pro",
+    "doubao-seedance-1-5-pro-251215": "pro",
+    # fal endpoints and each::labs slugs
     "bytedance-seedance-2-0-reference-to-video": "pro",
+    "bytedance-seedance-2-0-fast-reference-to-video": "fast",
     "bytedance/seedance-2.0": "pro",
     "bytedance/seedance-2.0/reference-to-video": "pro",
+    "bytedance/seedance-2.0/fast/reference-to-video": "fast",
     "seedance-2.0-reference-to-video": "pro",
+    # the OpenAI Videos API's model names, so its SDK's defaults run unchanged
+    "sora-2": "fast",
+    "sora-2-2025-10-06": "fast",
+    "sora-2-2025-12-08": "fast",
+    "sora-2-pro": "pro",
+    "sora-2-pro-2025-10-06": "pro",
 }
 
 

@@ -1,49 +1,50 @@
 """Turn the references a client named into stored, probed references.
 
-Each reference is fetched or decoded once, probed, and stored under its content hash
-(`refs/<sha256>`), so identical bytes are stored once however often they are sent.
+Each reference is fetched or decoded once, checked against what the client declared (kind, MIME
+type, file name), probed (`probe.py`) and checked against the limits (`rules.py`). Only when the
+whole request passed are the bytes stored, under their content hash (`refs/<sha256>`), so
+identical bytes are stored once however often they are sent and a refused request leaves nothing
+behind. Probe results are remembered per content hash, so a reference reused across a batch is
+neither written nor decoded again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from reelforge.errors import InvalidReference, NotFound, PayloadTooLarge
+from reelforge.errors import NotFound, PayloadTooLarge
+from reelforge.intake.formats import (
+    SNIFF_BYTES,
+    MediaFormat,
+    declared_by_filename,
+    declared_by_mime,
+)
 from reelforge.intake.limits import Limits
-from reelforge.intake.probe import ProbeResult, probe, sniff_kind
+from reelforge.intake.probe import ProbeResult, check_format, probe
+from reelforge.intake.rules import (
+    Where,
+    check_bytes,
+    check_counts,
+    check_reference_media,
+    check_stored_references,
+    check_totals,
+    reference_error,
+)
 from reelforge.intake.sources import decode_base64, decode_data_uri, file_id_of, looks_like_url
 from reelforge.jobs.models import StoredReference
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 from reelforge.storage.base import Storage
 from reelforge.store.file_repository import FileRepository
 
-_KIND_LIMIT = {
-    ReferenceKind.IMAGE: ("max_images", "too_many_images"),
-    ReferenceKind.VIDEO: ("max_videos", "too_many_videos"),
-    ReferenceKind.AUDIO: ("max_audios", "too_many_audios"),
-}
+__all__ = ["ReferenceIntake", "check_counts"]
 
-
-def check_counts(refs: Sequence[ReferenceInput], limits: Limits) -> None:
-    """Counts per modality and in all (API.md 'Limits')."""
-    if len(refs) > limits.max_references:
-        raise InvalidReference(
-            f"{len(refs)} references given; at most {limits.max_references} in all",
-            code="invalid_reference.too_many_references",
-            param="references",
-        )
-    for kind, (attr, code) in _KIND_LIMIT.items():
-        n = sum(1 for r in refs if r.kind is kind)
-        limit = getattr(limits, attr)
-        if n > limit:
-            raise InvalidReference(
-                f"{n} {kind.value} references given; at most {limit}",
-                code=f"invalid_reference.{code}",
-                param="references",
-            )
+PROBE_CACHE_SIZE = 2048
 
 
 class ReferenceIntake:
@@ -59,115 +60,204 @@ class ReferenceIntake:
         self._files = files
         self.limits = limits
         self._allow_private_urls = allow_private_urls
+        self._probed: OrderedDict[tuple[str, ReferenceKind], ProbeResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ---- public -----------------------------------------------------------------------
 
     def ingest(self, owner_key_id: str, refs: Sequence[ReferenceInput]) -> list[StoredReference]:
+        """Resolve, probe and check every reference in order; store them once all passed."""
         check_counts(refs, self.limits)
         stored: list[StoredReference] = []
         per_kind: dict[ReferenceKind, int] = {}
-        for i, ref in enumerate(refs):
-            param = f"references[{i}]"
-            data, stored_ref = self._resolve(owner_key_id, ref, param=param, index=i)
-            per_kind[ref.kind] = per_kind.get(ref.kind, 0) + 1
-            if stored_ref is None:
-                assert data is not None
-                stored_ref = self.store_bytes(data, ref.kind, param=param, index=i)
-            stored.append(
-                StoredReference(
-                    **{
-                        **stored_ref.to_dict(),
-                        "kind": ref.kind,
-                        "role": ref.role,
-                        "index": per_kind[ref.kind],
-                    }
-                )
-            )
+        with tempfile.TemporaryDirectory(prefix="reelforge-intake-") as tmp:
+            pending: dict[str, Path] = {}
+            for i, ref in enumerate(refs):
+                where = Where.ref(i)
+                found = self._reference(owner_key_id, ref, where, Path(tmp), pending)
+                per_kind[ref.kind] = per_kind.get(ref.kind, 0) + 1
+                stored.append(replace(found, role=ref.role, index=per_kind[ref.kind]))
+                check_reference_media(
+                    found.kind, where, self.limits, nbytes=found.bytes, width=found.width,
+                    height=found.height, seconds=found.seconds, fps=found.fps,
+                )  # fmt: skip
+                check_totals(stored, self.limits)  # before fetching the next one
+            check_stored_references(stored, self.limits)
+            self._commit(pending)
         return stored
 
     def store_bytes(
-        self, data: bytes, kind: ReferenceKind, *, param: str, index: int
+        self,
+        data: bytes,
+        kind: ReferenceKind,
+        *,
+        param: str,
+        index: int | None,
+        mime_type: str | None = None,
+        filename: str | None = None,
     ) -> StoredReference:
-        """Probe `data` as `kind` and store it under its content hash."""
-        self._check_size(len(data), kind, param=param, index=index)
-        sniffed = sniff_kind(data[:16])
-        if sniffed is not None and sniffed is not kind:
-            raise InvalidReference(
-                f"{param} was given as {kind.value} but its bytes are {sniffed.value}",
-                code="invalid_reference.kind_mismatch", param=param, reference_index=index,
+        """Probe `data` as `kind`, check it against the limits and store it under its content
+        hash (uploads through `POST /v1/files`)."""
+        with tempfile.TemporaryDirectory(prefix="reelforge-intake-") as tmp:
+            pending: dict[str, Path] = {}
+            ref = self._from_bytes(
+                data, kind, Where(param, index), Path(tmp), pending,
+                mime_type=mime_type, filename=filename,
             )  # fmt: skip
+            self._commit(pending)
+        return ref
+
+    # ---- resolving --------------------------------------------------------------------
+
+    def _reference(
+        self,
+        owner_key_id: str,
+        ref: ReferenceInput,
+        where: Where,
+        tmp: Path,
+        pending: dict[str, Path],
+    ) -> StoredReference:
+        mime, filename = ref.mime_type, ref.filename
+        if ref.data is not None:
+            data = ref.data
+        else:
+            value = ref.file_id or ref.url
+            if not value:
+                raise reference_error("missing_source", "it has no url, file_id or data", where)
+            file_id = file_id_of(value)
+            if file_id is not None:
+                return self._from_file(owner_key_id, file_id, ref.kind, where)
+            if value.startswith("data:"):
+                data, uri_mime = decode_data_uri(value, param=where.param, index=where.index)
+                mime = uri_mime or mime
+            elif looks_like_url(value):
+                data = self._fetch(value, ref.kind, where)
+            else:
+                data = decode_base64(value, param=where.param, index=where.index)
+        return self._from_bytes(
+            data, ref.kind, where, tmp, pending, mime_type=mime, filename=filename
+        )
+
+    def _from_file(
+        self, owner_key_id: str, file_id: str, kind: ReferenceKind, where: Where
+    ) -> StoredReference:
+        rec = self._files.get(file_id, owner_key_id)
+        if rec is None:
+            raise NotFound(
+                f"{where.param} names {file_id}, which does not exist",
+                code="invalid_reference.file_not_found", param=where.param,
+                reference_index=where.index,
+            )  # fmt: skip
+        if rec.kind != kind.value:
+            raise reference_error(
+                "kind_mismatch", f"given as {kind.value}, but {file_id} is a {rec.kind}", where
+            )
+        return StoredReference(
+            kind=kind, role=ReferenceRole.REFERENCE, index=0, storage_key=rec.storage_key,
+            sha256=rec.sha256, mime_type=rec.mime_type, bytes=rec.bytes, width=rec.width,
+            height=rec.height, seconds=rec.seconds, fps=rec.fps,
+        )  # fmt: skip
+
+    def _from_bytes(
+        self,
+        data: bytes,
+        kind: ReferenceKind,
+        where: Where,
+        tmp: Path,
+        pending: dict[str, Path],
+        *,
+        mime_type: str | None,
+        filename: str | None,
+    ) -> StoredReference:
+        if not data:
+            raise reference_error("empty", "the file is empty (0 bytes)", where)
+        check_bytes(kind, where, len(data), self.limits)
+        fmt = check_format(data[:SNIFF_BYTES], kind, where, self.limits)
+        _check_declared(fmt, where, mime_type, filename)
         sha = hashlib.sha256(data).hexdigest()
         key = f"refs/{sha}"
-        with tempfile.TemporaryDirectory(prefix="reelforge-intake-") as tmp:
-            path = Path(tmp) / "ref"
+        info = self._cached(sha, kind)
+        if info is None:
+            path = tmp / sha
             path.write_bytes(data)
-            info = probe(path, kind, param=param, index=index)
-            if not self._storage.exists(key):
-                self._storage.put_file(key, path)
-        return _stored(kind, key, sha, len(data), info)
+            info = probe(path, kind, param=where.param, index=where.index, limits=self.limits)
+            self._remember(sha, kind, info)
+            pending.setdefault(key, path)
+        elif key not in pending and not self._storage.exists(key):
+            path = tmp / sha
+            path.write_bytes(data)
+            pending[key] = path
+        check_reference_media(
+            kind, where, self.limits, nbytes=len(data), width=info.width, height=info.height,
+            seconds=info.seconds, fps=info.fps,
+        )  # fmt: skip
+        return StoredReference(
+            kind=kind, role=ReferenceRole.REFERENCE, index=0, storage_key=key, sha256=sha,
+            mime_type=info.mime_type, bytes=len(data), width=info.width, height=info.height,
+            seconds=info.seconds, fps=info.fps,
+        )  # fmt: skip
 
-    def _resolve(
-        self, owner_key_id: str, ref: ReferenceInput, *, param: str, index: int
-    ) -> tuple[bytes | None, StoredReference | None]:
-        if ref.data is not None:
-            return ref.data, None
-        value = ref.file_id or ref.url
-        if not value:
-            raise InvalidReference(
-                f"{param} has no url, file_id or data", code="invalid_reference.missing_source",
-                param=param, reference_index=index,
-            )  # fmt: skip
-        file_id = file_id_of(value)
-        if file_id is not None:
-            rec = self._files.get(file_id, owner_key_id)
-            if rec is None:
-                raise NotFound(
-                    f"{param} names {file_id}, which does not exist",
-                    code="invalid_reference.file_not_found", param=param, reference_index=index,
-                )  # fmt: skip
-            if rec.kind != ref.kind.value:
-                raise InvalidReference(
-                    f"{param} names {file_id}, a {rec.kind} file, as {ref.kind.value}",
-                    code="invalid_reference.kind_mismatch", param=param, reference_index=index,
-                )  # fmt: skip
-            return None, StoredReference(
-                kind=ref.kind, role=ref.role, index=0, storage_key=rec.storage_key,
-                sha256=rec.sha256, mime_type=rec.mime_type, bytes=rec.bytes, width=rec.width,
-                height=rec.height, seconds=rec.seconds, fps=rec.fps,
-            )  # fmt: skip
-        if value.startswith("data:"):
-            return decode_data_uri(value, param=param, index=index)[0], None
-        if looks_like_url(value):
-            return self._fetch(value, param=param, index=index), None
-        return decode_base64(value, param=param, index=index), None
+    def _fetch(self, url: str, kind: ReferenceKind, where: Where) -> bytes:
+        from reelforge.intake.fetch import FetchPolicy, ReferenceTooLarge, SafeFetcher
 
-    def _fetch(self, url: str, *, param: str, index: int) -> bytes:
-        from reelforge.intake.fetch import FetchPolicy, SafeFetcher
-
+        limit = {
+            ReferenceKind.IMAGE: self.limits.max_image_bytes,
+            ReferenceKind.VIDEO: self.limits.max_video_bytes,
+            ReferenceKind.AUDIO: self.limits.max_audio_bytes,
+        }[kind]
         policy = FetchPolicy(
             allow_private=self._allow_private_urls,
-            max_bytes=max(self.limits.max_image_bytes, self.limits.max_video_bytes_total),
-            connect_timeout=5.0,
+            max_bytes=limit,
+            connect_timeout=min(5.0, self.limits.fetch_timeout_seconds),
             total_timeout=self.limits.fetch_timeout_seconds,
             max_redirects=self.limits.max_redirects,
         )
-        return SafeFetcher(policy).fetch(url, param=param, reference_index=index).data
-
-    def _check_size(self, n: int, kind: ReferenceKind, *, param: str, index: int) -> None:
-        limit = {
-            ReferenceKind.IMAGE: self.limits.max_image_bytes,
-            ReferenceKind.VIDEO: self.limits.max_video_bytes_total,
-            ReferenceKind.AUDIO: self.limits.max_audio_bytes,
-        }[kind]
-        if n > limit:
+        try:
+            fetched = SafeFetcher(policy).fetch(url, param=where.param, reference_index=where.index)
+        except ReferenceTooLarge as exc:
             raise PayloadTooLarge(
-                f"{param} is {n} bytes; a {kind.value} may be at most {limit} bytes",
-                code=f"invalid_reference.{kind.value}_too_large", param=param,
-                reference_index=index,
-            )  # fmt: skip
+                f"{exc.message}; a {kind.value} may be at most {limit:,} bytes",
+                code=f"invalid_reference.{kind.value}_file_too_large", param=where.param,
+                reference_index=where.index,
+            ) from exc  # fmt: skip
+        return fetched.data
+
+    # ---- probe cache and storage ------------------------------------------------------
+
+    def _cached(self, sha: str, kind: ReferenceKind) -> ProbeResult | None:
+        with self._lock:
+            info = self._probed.get((sha, kind))
+            if info is not None:
+                self._probed.move_to_end((sha, kind))
+            return info
+
+    def _remember(self, sha: str, kind: ReferenceKind, info: ProbeResult) -> None:
+        with self._lock:
+            self._probed[(sha, kind)] = info
+            while len(self._probed) > PROBE_CACHE_SIZE:
+                self._probed.popitem(last=False)
+
+    def _commit(self, pending: dict[str, Path]) -> None:
+        for key, path in pending.items():
+            if not self._storage.exists(key):
+                self._storage.put_file(key, path)
 
 
-def _stored(kind: ReferenceKind, key: str, sha: str, n: int, info: ProbeResult) -> StoredReference:
-    return StoredReference(
-        kind=kind, role=ReferenceRole.REFERENCE, index=0, storage_key=key, sha256=sha,
-        mime_type=info.mime_type, bytes=n, width=info.width, height=info.height,
-        seconds=info.seconds, fps=info.fps,
-    )  # fmt: skip
+def _check_declared(
+    fmt: MediaFormat, where: Where, mime_type: str | None, filename: str | None
+) -> None:
+    """What the client declared must agree with the bytes (the bytes decide what a file is)."""
+    by_mime = declared_by_mime(mime_type)
+    if by_mime is not None and not by_mime.same_as(fmt):
+        raise reference_error(
+            "mime_mismatch",
+            f"declared as {mime_type}, but the bytes are {fmt.name} ({fmt.mime})",
+            where,
+        )
+    by_name = declared_by_filename(filename)
+    if by_name is not None and not by_name.same_as(fmt):
+        raise reference_error(
+            "extension_mismatch",
+            f"the file is named {filename!r} ({by_name.name}), but the bytes are {fmt.name}",
+            where,
+        )

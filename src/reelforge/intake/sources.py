@@ -18,7 +18,7 @@ def file_id_of(value: str) -> str | None:
     return m.group("id") if m else None
 
 
-def decode_data_uri(uri: str, *, param: str, index: int) -> tuple[bytes, str | None]:
+def decode_data_uri(uri: str, *, param: str, index: int | None) -> tuple[bytes, str | None]:
     m = _DATA_URI.match(uri)
     if not m:
         raise InvalidReference(
@@ -28,7 +28,7 @@ def decode_data_uri(uri: str, *, param: str, index: int) -> tuple[bytes, str | N
     return decode_base64(uri[m.end() :], param=param, index=index), m.group("mime")
 
 
-def decode_base64(text: str, *, param: str, index: int) -> bytes:
+def decode_base64(text: str, *, param: str, index: int | None) -> bytes:
     cleaned = re.sub(r"\s+", "", text)
     try:
         return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)

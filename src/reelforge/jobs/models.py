@@ -154,3 +154,7 @@ class Job:
     cancel_requested: bool = False
     output_seconds: float | None = None  # duration actually delivered
     deleted: bool = False
+    dialect: str = "native"
+    execution_deadline: float | None = None  # a job still queued then becomes `expired`
+    hold_amount: float = 0.0  # credits held at create, settled when the job ends
+    cost: float = 0.0  # what the job was charged (only when it succeeded)

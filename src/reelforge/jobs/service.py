@@ -6,6 +6,7 @@ Every change of status is a guarded update following `models.TRANSITIONS`.
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 import threading
@@ -18,9 +19,17 @@ from reelforge.engines.models import ResolvedModel, resolve_model
 from reelforge.errors import Conflict, InvalidRequest, NotFound
 from reelforge.intake.references import ReferenceIntake
 from reelforge.intake.rules import check_request_rules, check_stored_references
+from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage, StoredReference
 from reelforge.jobs.queue import JobQueue
 from reelforge.jobs.render import DEFAULT_AUTO_SECONDS
+from reelforge.platform.admission import Admission, AdmissionTicket
+from reelforge.platform.moderation import (
+    AllowAll,
+    ModerationPolicy,
+    enforce_prompt,
+    enforce_references,
+)
 from reelforge.platform.pricing import PriceTable
 from reelforge.spec import (
     FPS,
@@ -35,8 +44,17 @@ from reelforge.spec import (
 from reelforge.storage.base import Storage
 from reelforge.store.job_repository import JobRepository
 
+log = logging.getLogger("reelforge.jobs")
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 TerminalListener = Callable[[Job], None]
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """How long things live: a queued job's deadline, a finished video's files."""
+
+    execution_expires_after: int | None = 48 * 3600
+    output_retention_seconds: int | None = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,9 @@ class JobService:
         engine_names: Callable[[], list[str]],
         default_model: str,
         prices: PriceTable,
+        admission: Admission | None = None,
+        moderation: ModerationPolicy | None = None,
+        lifecycle: Lifecycle | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._repo = repo
@@ -72,6 +93,9 @@ class JobService:
         self._engine_names = engine_names
         self._default_model = default_model
         self._prices = prices
+        self._admission = admission
+        self._moderation = moderation or AllowAll()
+        self._lifecycle = lifecycle or Lifecycle()
         self._clock = clock
         self._queue: JobQueue | None = None
         # Cancel requests seen by this process, so local workers stop without a DB round trip.
@@ -87,7 +111,10 @@ class JobService:
     def _terminal(self, job_id: str) -> None:
         job = self.load(job_id)
         for listener in self._listeners:
-            listener(job)
+            try:
+                listener(job)
+            except Exception:  # one failing listener must not starve the others
+                log.exception("terminal listener %r failed for %s", listener, job_id)
 
     def attach_queue(self, queue: JobQueue) -> None:
         self._queue = queue
@@ -125,8 +152,12 @@ class JobService:
         """Validate the whole request, references included (fetched, probed and stored once by
         content hash), and work out the output; nothing is created."""
         resolved = self.validate(spec)
+        enforce_prompt(self._moderation, spec.prompt)
         check_request_rules(spec.prompt, spec.references, self._intake.limits)
         refs = self._intake.ingest(owner_key_id, spec.references)
+        enforce_references(
+            self._moderation, [(i, r.kind.value, r.sha256) for i, r in enumerate(refs)]
+        )
         check_stored_references(refs, self._intake.limits)
         aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
         width, height = output_size(spec.resolution, aspect)
@@ -143,11 +174,24 @@ class JobService:
             currency=self._prices.currency,
         )
 
-    def create(self, owner_key_id: str, spec: GenerationSpec) -> Job:
+    def create(
+        self, owner_key_id: str, spec: GenerationSpec, *, idempotency_key: str | None = None
+    ) -> Job:
+        """Validate, store and enqueue a job. With an `idempotency_key`, the same key and
+        request give the same job (also while the first request is still in flight); the same
+        key with another request is a 409."""
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+            raise InvalidRequest(
+                "Idempotency-Key must be 1..255 characters",
+                code="invalid_request.idempotency_key",
+                param="Idempotency-Key",
+            )
         prepared = self.prepare(owner_key_id, spec)
         now = self._clock()
+        expires_after = spec.execution_expires_after or self._lifecycle.execution_expires_after
+        job_id = "video_" + secrets.token_hex(12)
         job = Job(
-            id="video_" + secrets.token_hex(12),
+            id=job_id,
             owner_key_id=owner_key_id,
             status=JobStatus.QUEUED,
             stage=Stage.QUEUED,
@@ -171,10 +215,25 @@ class JobService:
             metadata=dict(spec.metadata),
             end_user_id=spec.end_user_id,
             webhook_url=spec.webhook_url,
+            hold_amount=prepared.cost,
+            execution_deadline=now + expires_after if expires_after else None,
+            dialect=spec.dialect,
         )
-        self._repo.insert(job)
-        self._enqueue(job.id)
-        return job
+        admit = None
+        if self._admission is not None:
+            admit = self._admission.check(
+                AdmissionTicket(
+                    key_id=owner_key_id,
+                    job_id=job_id,
+                    hold_amount=prepared.cost,
+                    idempotency_key=idempotency_key,
+                    request_hash=spec_fingerprint(spec) if idempotency_key else None,
+                )
+            )
+        stored = self._repo.insert(job, admit)
+        if stored.id == job_id:
+            self._enqueue(job_id)
+        return stored
 
     def get(self, owner_key_id: str, job_id: str) -> Job:
         job = self._repo.get(job_id)
@@ -281,6 +340,8 @@ class JobService:
             job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED,
             stage=Stage.DONE.value, progress=100.0, outputs=outputs.to_dict(),
             output_seconds=output_seconds, completed_at=now, updated_at=now,
+            expires_at=now + self._lifecycle.output_retention_seconds
+            if self._lifecycle.output_retention_seconds else None,
         )  # fmt: skip
         self._forget(job_id)
         if moved:
@@ -307,6 +368,33 @@ class JobService:
         if moved:
             self._terminal(job_id)
         return moved
+
+    def expire_overdue(self) -> list[str]:
+        """Queued jobs past their execution deadline become `expired` (never charged)."""
+        now = self._clock()
+        expired = []
+        for job in self._repo.overdue_queued(now):
+            error = {
+                "code": "expired.execution",
+                "message": "the video waited in the queue past its execution deadline",
+                "stage": Stage.QUEUED.value, "param": "execution_expires_after",
+                "reference_index": None, "retryable": True,
+            }  # fmt: skip
+            if self._repo.transition(
+                job.id, {JobStatus.QUEUED}, JobStatus.EXPIRED,
+                error=error, completed_at=now, updated_at=now,
+            ):  # fmt: skip
+                self._terminal(job.id)
+                expired.append(job.id)
+        return expired
+
+    def purge_expired_outputs(self) -> list[str]:
+        """Delete the files of videos past their retention; the job stays, its links end."""
+        ids = self._repo.outputs_past_retention(self._clock())
+        for job_id in ids:
+            self._storage.delete_prefix(f"outputs/{job_id}")
+            self._repo.update(job_id, outputs=None, updated_at=self._clock())
+        return ids
 
     def unfinished_job_ids(self) -> list[str]:
         return self._repo.ids_with_status(set(ACTIVE))

@@ -23,11 +23,12 @@ from dbos import DBOS, SetWorkflowID
 
 from reelforge import __version__
 from reelforge.engines.base import DecodedReference, EngineCanceled, RenderRequest
-from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import ReelforgeError
+from reelforge.jobs.engine_host import EngineHosts, JobLog
 from reelforge.jobs.models import Job, JobOutputs, Stage, StoredReference
-from reelforge.jobs.render import plan_video, render_video
+from reelforge.jobs.render import plan_video
 from reelforge.jobs.service import JobService
+from reelforge.logs import job_id_var
 from reelforge.planning.serialize import plan_from_dict
 from reelforge.storage.base import Storage
 
@@ -76,12 +77,12 @@ class JobWorkflows:
         self,
         service: JobService,
         storage: Storage,
-        engines: EngineRegistry,
+        hosts: EngineHosts,
         work_dir: Path,
     ) -> None:
         self._service = service
         self._storage = storage
-        self._engines = engines
+        self._hosts = hosts
         self._work_dir = work_dir
         self._queue: Any = None
         self._workflow = self._register()
@@ -111,6 +112,9 @@ class JobWorkflows:
     @staticmethod
     def shutdown() -> None:
         DBOS.destroy(destroy_registry=True)
+
+    def close_engines(self) -> None:
+        self._hosts.close()
 
     def enqueue(self, job_id: str) -> None:
         with SetWorkflowID(job_id):
@@ -167,6 +171,7 @@ class JobWorkflows:
 
         @DBOS.workflow(name=WORKFLOW_NAME)
         def run_job(job_id: str) -> str:
+            job_id_var.set(job_id)  # every log line of this job carries its id
             if not start(job_id):
                 return "skipped"
             stage = Stage.INTAKE
@@ -199,7 +204,6 @@ class JobWorkflows:
         job = self._service.load(job_id)
         assert job.plan is not None
         shot_plan = plan_from_dict(job.plan)
-        engine = self._engines.get(job.engine.split(":", 1)[0])
         request = RenderRequest(
             prompt=job.prompt,
             plan=shot_plan,
@@ -210,14 +214,15 @@ class JobWorkflows:
             seed=job.seed,
             generate_audio=job.generate_audio,
             references=self._decoded(job),
-            log=lambda msg: log.info("job %s: %s", job_id, msg),
+            log=JobLog(job_id),
         )
         cancel = CancelWatcher(self._service, job_id)
         progress = ProgressReporter(self._service, job_id, Stage.GENERATE, 5.0, 95.0)
         out_dir = self._work_dir / job_id  # deterministic: a re-run overwrites its own files
-        files = render_video(
-            engine, request, out_dir, codec=job.codec, progress=progress, cancel=cancel
-        )
+        files = self._hosts.render(
+            job.engine.split(":", 1)[0], request, out_dir,
+            codec=job.codec, progress=progress, cancel=cancel,
+        )  # fmt: skip
         return {
             "video": str(files.video),
             "thumbnail": str(files.thumbnail),

@@ -33,6 +33,14 @@ DEFAULT_SCOPES = (Scope.GENERATE.value, Scope.READ.value)
 
 
 @dataclass(frozen=True)
+class KeyLimits:
+    balance: float | None = None  # None = unlimited
+    daily_budget: float | None = None
+    creates_per_minute: int | None = None
+    max_active_jobs: int | None = None
+
+
+@dataclass(frozen=True)
 class CreatedKey:
     record: ApiKeyRecord
     key: str  # shown once
@@ -51,13 +59,26 @@ def new_webhook_secret() -> str:
 
 
 class KeyRing:
-    def __init__(self, repo: KeyRepository, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        repo: KeyRepository,
+        *,
+        default_balance: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._repo = repo
+        self._default_balance = default_balance
         self._clock = clock
 
     def create(
-        self, name: str, scopes: tuple[str, ...] = DEFAULT_SCOPES, key: str | None = None
+        self,
+        name: str,
+        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        key: str | None = None,
+        *,
+        limits: KeyLimits | None = None,
     ) -> CreatedKey:
+        limits = limits or KeyLimits(balance=self._default_balance)
         bad = [s for s in scopes if s not in ALL_SCOPES]
         if bad:
             raise InvalidRequest(
@@ -82,6 +103,10 @@ class KeyRing:
             created_at=self._clock(),
             last_used_at=None,
             revoked_at=None,
+            balance=limits.balance,
+            daily_budget=limits.daily_budget,
+            creates_per_minute=limits.creates_per_minute,
+            max_active_jobs=limits.max_active_jobs,
         )
         self._repo.insert(record, hash_key(key))
         return CreatedKey(record=record, key=key)
@@ -122,7 +147,7 @@ class KeyRing:
         and return it; return None when keys already exist."""
         if self._repo.count() > 0:
             return None
-        created = self.create("admin", ALL_SCOPES, key=preset_key)
+        created = self.create("admin", ALL_SCOPES, key=preset_key, limits=KeyLimits())
         admin_key_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = admin_key_path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -19,6 +19,7 @@ def open_database(url: str) -> sa.Engine:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     migrate(engine)
@@ -26,12 +27,22 @@ def open_database(url: str) -> sa.Engine:
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is lazy and
+    # cannot take the write lock up front).
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """`connection.execution_options(immediate=True)` takes the write lock at BEGIN, so a
+    check-then-insert (rate limits, idempotency) cannot interleave with another process."""
+    immediate = conn.get_execution_options().get("immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def migrate(engine: sa.Engine) -> None:

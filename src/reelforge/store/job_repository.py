@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,9 +11,12 @@ from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage, StoredRefer
 from reelforge.spec import AspectRatio, Codec, Resolution
 from reelforge.store.tables import jobs
 
+AdmitCheck = Callable[[sa.Connection], str | None]
+
 _SPEC_FIELDS = (
     "prompt", "seconds", "resolution", "aspect_ratio", "width", "height", "fps", "seed",
     "generate_audio", "codec", "return_last_frame", "metadata", "end_user_id", "webhook_url",
+    "execution_deadline", "dialect",
 )  # fmt: skip
 
 
@@ -57,11 +61,15 @@ def _job(row: sa.Row[tuple[object, ...]]) -> Job:
         metadata=s.get("metadata") or {},
         end_user_id=s.get("end_user_id"),
         webhook_url=s.get("webhook_url"),
+        execution_deadline=s.get("execution_deadline"),
+        dialect=s.get("dialect", "native"),
         plan=m["plan"],
         outputs=JobOutputs.from_dict(m["outputs"]),
         cancel_requested=bool(m["cancel_requested"]),
         output_seconds=m["output_seconds"],
         deleted=bool(m["deleted"]),
+        hold_amount=float(m["hold_amount"] or 0.0),
+        cost=float(m["cost"] or 0.0),
     )
 
 
@@ -69,8 +77,17 @@ class JobRepository:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def insert(self, job: Job) -> None:
-        with self._engine.begin() as conn:
+    def insert(self, job: Job, admit: AdmitCheck | None = None) -> Job:
+        """Store a new job. `admit` runs first in the same write-locked transaction (rate limits,
+        idempotency, credit holds); it may return the id of an existing job to hand back instead
+        (an idempotent replay), or raise to refuse the job."""
+        with self._engine.connect().execution_options(immediate=True) as conn, conn.begin():
+            if admit is not None:
+                existing = admit(conn)
+                if existing is not None:
+                    row = conn.execute(sa.select(jobs).where(jobs.c.id == existing)).first()
+                    assert row is not None
+                    return _job(row)
             conn.execute(
                 jobs.insert().values(
                     id=job.id,
@@ -86,8 +103,11 @@ class JobRepository:
                     expires_at=job.expires_at,
                     cancel_requested=False,
                     deleted=False,
+                    hold_amount=job.hold_amount,
+                    end_user_id=job.end_user_id,
                 )
             )
+        return job
 
     def get(self, job_id: str) -> Job | None:
         with self._engine.connect() as conn:
@@ -149,6 +169,28 @@ class JobRepository:
                 .order_by(jobs.c.created_at)
             ).all()
         return [r[0] for r in rows]
+
+    def overdue_queued(self, now: float) -> list[Job]:
+        """Queued jobs whose execution deadline has passed."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(jobs).where(jobs.c.status == JobStatus.QUEUED.value)
+            ).all()
+        found = [_job(r) for r in rows]
+        return [j for j in found if j.execution_deadline is not None and j.execution_deadline < now]
+
+    def outputs_past_retention(self, now: float) -> list[str]:
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(jobs.c.id).where(
+                        jobs.c.status == JobStatus.SUCCEEDED.value,
+                        jobs.c.expires_at.is_not(None),
+                        jobs.c.expires_at < now,
+                        jobs.c.outputs.is_not(None),
+                    )
+                ).scalars()
+            )
 
     def queue_position(self, job: Job) -> int:
         """How many queued jobs were created before this one."""

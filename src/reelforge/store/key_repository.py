@@ -18,6 +18,10 @@ class ApiKeyRecord:
     created_at: float
     last_used_at: float | None
     revoked_at: float | None
+    balance: float | None = None  # None = unlimited
+    daily_budget: float | None = None
+    creates_per_minute: int | None = None  # None = the server default
+    max_active_jobs: int | None = None
 
 
 def _record(row: sa.Row[tuple[object, ...]]) -> ApiKeyRecord:
@@ -30,6 +34,10 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ApiKeyRecord:
         created_at=m["created_at"],
         last_used_at=m["last_used_at"],
         revoked_at=m["revoked_at"],
+        balance=m["balance"],
+        daily_budget=m["daily_budget"],
+        creates_per_minute=m["creates_per_minute"],
+        max_active_jobs=m["max_active_jobs"],
     )
 
 
@@ -47,6 +55,10 @@ class KeyRepository:
                     scopes=list(record.scopes),
                     webhook_secret=record.webhook_secret,
                     created_at=record.created_at,
+                    balance=record.balance,
+                    daily_budget=record.daily_budget,
+                    creates_per_minute=record.creates_per_minute,
+                    max_active_jobs=record.max_active_jobs,
                 )
             )
 

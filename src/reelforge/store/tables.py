@@ -17,6 +17,11 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("last_used_at", sa.Float),
     sa.Column("revoked_at", sa.Float),
+    # Credits: NULL balance = unlimited. Limits: NULL = the server's default.
+    sa.Column("balance", sa.Float),
+    sa.Column("daily_budget", sa.Float),
+    sa.Column("creates_per_minute", sa.Integer),
+    sa.Column("max_active_jobs", sa.Integer),
 )
 
 files = sa.Table(
@@ -53,12 +58,37 @@ jobs = sa.Table(
     sa.Column("started_at", sa.Float),
     sa.Column("completed_at", sa.Float),
     sa.Column("expires_at", sa.Float),
-    sa.Column("error", sa.JSON),
-    sa.Column("plan", sa.JSON),
-    sa.Column("outputs", sa.JSON),
+    sa.Column("error", sa.JSON(none_as_null=True)),
+    sa.Column("plan", sa.JSON(none_as_null=True)),
+    sa.Column("outputs", sa.JSON(none_as_null=True)),
     sa.Column("output_seconds", sa.Float),
     sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
     sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+    sa.Column("hold_amount", sa.Float, nullable=False, default=0.0),
+    sa.Column("cost", sa.Float, nullable=False, default=0.0),
+    sa.Column("end_user_id", sa.String(200)),
     sa.Index("ix_jobs_owner_created", "owner_key_id", "created_at"),
     sa.Index("ix_jobs_status", "status"),
+)
+
+# Every change of a key's balance, so that balance changes can be audited to the cent.
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key_id", sa.String(64), nullable=False, index=True),
+    sa.Column("job_id", sa.String(64), index=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # topup | hold | release | charge
+    sa.Column("amount", sa.Float, nullable=False),  # signed: what it did to the balance
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("idempotency_key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("job_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from reelforge.api.deps import AdminKey, AnyKey, RuntimeDep
-from reelforge.platform.keys import DEFAULT_SCOPES
+from reelforge.platform.keys import DEFAULT_SCOPES, KeyLimits
 from reelforge.store.key_repository import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -17,6 +17,15 @@ router = APIRouter(prefix="/v1/keys", tags=["keys"])
 class KeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    balance: float | None = Field(None, ge=0, description="credits; omit for the server default")
+    unlimited: bool = Field(False, description="no balance: the key is never refused for credits")
+    daily_budget: float | None = Field(None, ge=0)
+    creates_per_minute: int | None = Field(None, ge=1)
+    max_active_jobs: int | None = Field(None, ge=1)
+
+
+class TopUp(BaseModel):
+    amount: float = Field(gt=0)
 
 
 def key_object(rec: ApiKeyRecord) -> dict[str, Any]:
@@ -28,12 +37,30 @@ def key_object(rec: ApiKeyRecord) -> dict[str, Any]:
         "created_at": int(rec.created_at),
         "last_used_at": int(rec.last_used_at) if rec.last_used_at else None,
         "revoked_at": int(rec.revoked_at) if rec.revoked_at else None,
+        "balance": rec.balance,
+        "daily_budget": rec.daily_budget,
     }
 
 
 @router.post("", summary="Create an API key (admin)")
 def create_key(body: KeyCreate, runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
-    created = runtime.keys.create(body.name, tuple(body.scopes))
+    limits = None
+    if (
+        body.unlimited
+        or body.balance is not None
+        or body.daily_budget is not None
+        or (body.creates_per_minute or body.max_active_jobs)
+    ):
+        balance = None if body.unlimited else body.balance
+        if balance is None and not body.unlimited:
+            balance = runtime.settings.default_key_balance
+        limits = KeyLimits(
+            balance=balance,
+            daily_budget=body.daily_budget,
+            creates_per_minute=body.creates_per_minute,
+            max_active_jobs=body.max_active_jobs,
+        )
+    created = runtime.keys.create(body.name, tuple(body.scopes), limits=limits)
     return {**key_object(created.record), "key": created.key,
             "webhook_secret": created.record.webhook_secret}  # fmt: skip
 
@@ -44,9 +71,26 @@ def list_keys(runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
 
 
 @router.get("/me", summary="The calling key")
-def me(key: AnyKey) -> dict[str, Any]:
-    return {**key_object(key), "webhook_secret": key.webhook_secret,
-            "limits": None, "balance": None}  # fmt: skip
+def me(key: AnyKey, runtime: RuntimeDep) -> dict[str, Any]:
+    settings = runtime.settings
+    limits = {
+        "creates_per_minute": key.creates_per_minute or settings.creates_per_minute,
+        "max_active_jobs": key.max_active_jobs or settings.max_active_jobs,
+        "daily_budget": key.daily_budget,
+    }
+    return {**key_object(key), "webhook_secret": key.webhook_secret, "limits": limits}
+
+
+@router.post("/{key_id}/credits", summary="Add credits to a key (admin)")
+def top_up(key_id: str, body: TopUp, runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
+    balance = runtime.credits.top_up(key_id, body.amount)
+    return {"id": key_id, "balance": balance}
+
+
+@router.get("/{key_id}/ledger", summary="Every change of a key's balance (admin)")
+def key_ledger(key_id: str, runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
+    runtime.keys.get(key_id)
+    return {"object": "list", "data": runtime.credits.entries(key_id)}
 
 
 @router.delete("/{key_id}", summary="Revoke an API key (admin)")

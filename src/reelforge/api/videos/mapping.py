@@ -113,7 +113,21 @@ def spec_from_fields(
         webhook_url=fields.get("webhook_url") or None,
         metadata={str(k): v for k, v in metadata.items()},
         end_user_id=fields.get("end_user_id") or None,
+        execution_expires_after=_positive_int(fields.get("execution_expires_after")),
     )
+
+
+def _positive_int(value: Any, param: str = "execution_expires_after") -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise InvalidRequest(f"{param} is {value!r}; it must be a positive number of seconds",
+                             param=param)  # fmt: skip
+    return number
 
 
 _FIELD_KINDS = {

@@ -77,7 +77,8 @@ async def create_video(request: Request, runtime: RuntimeDep) -> JSONResponse:
     require_scope(key, Scope.GENERATE)
     fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
     spec = spec_from_fields(fields, uploads, default_model=runtime.settings.default_model)
-    job = await asyncio.to_thread(runtime.jobs.create, key.id, spec)
+    idem = request.headers.get("idempotency-key")
+    job = await asyncio.to_thread(runtime.jobs.create, key.id, spec, idempotency_key=idem)
     return JSONResponse(video_object(runtime, job), status_code=202)
 
 
@@ -180,6 +181,11 @@ def video_content(
         )  # fmt: skip
     job = _job_for_content(request, runtime, video_id, variant, expires, signature)
     storage_key = getattr(job.outputs, variant)
+    if job.status is JobStatus.SUCCEEDED and job.outputs.video is None:
+        raise NotFound(
+            f"the files of video {video_id} were deleted after its retention period",
+            code="not_found.output_expired", param="id",
+        )  # fmt: skip
     if job.status is not JobStatus.SUCCEEDED or storage_key is None:
         raise NotFound(
             f"video {video_id} has no {variant} (status {job.status.value})",

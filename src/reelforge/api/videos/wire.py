@@ -44,3 +44,6 @@ class VideoCreateRequest(BaseModel):
     webhook_url: str | None = None
     metadata: dict[str, str] | None = None
     end_user_id: str | None = None
+    execution_expires_after: int | None = Field(
+        None, description="seconds the job may wait in the queue before it expires"
+    )

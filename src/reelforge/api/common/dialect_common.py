@@ -1,0 +1,294 @@
+"""What the flat and seed dialects share, written once.
+
+Each of those dialects carries the same few things under its own names: a prompt, a duration, a
+resolution and aspect ratio, lists (or single strings) of reference URLs or base64 per modality,
+a seed, a webhook URL. A dialect describes its names and defaults in a `FlatShape`;
+`parse_flat` turns a body into the canonical `GenerationSpec` with the shared field parsers
+(`spec_fields`), so every limit and error code is the same everywhere, and `create_job`
+hands it to `JobService` (honouring `Idempotency-Key`) with errors naming the dialect's own
+fields (`image_urls[3]`, not `references[3]`).
+
+On the way out: `status_words` builds a dialect's status table from `JobStatus` (one word per
+status, checked complete), `video_url` the absolute signed download link that needs no auth
+header, `job_error` the job's terminal error as `{code, message}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from fastapi import Request
+
+from reelforge.api.common.spec_fields import (
+    parse_aspect,
+    parse_bool,
+    parse_resolution,
+    parse_seconds,
+    parse_seed,
+)
+from reelforge.api.runtime import Runtime
+from reelforge.api.videos.presenter import signed_content_url
+from reelforge.api.videos.routes import read_create_fields
+from reelforge.errors import InvalidReference, InvalidRequest, ReelforgeError
+from reelforge.jobs.models import Job, JobStatus
+from reelforge.spec import (
+    DEFAULT_SECONDS,
+    AspectRatio,
+    GenerationSpec,
+    ReferenceInput,
+    ReferenceKind,
+    ReferenceRole,
+    Resolution,
+)
+from reelforge.store.key_repository import ApiKeyRecord
+
+StatusWords = Mapping[JobStatus, str]
+
+
+def status_words(
+    *, queued: str, running: str, succeeded: str, failed: str, canceled: str, expired: str
+) -> StatusWords:
+    """A dialect's word for every job status (keyword-only, so none can be forgotten)."""
+    return MappingProxyType({
+        JobStatus.QUEUED: queued, JobStatus.RUNNING: running, JobStatus.SUCCEEDED: succeeded,
+        JobStatus.FAILED: failed, JobStatus.CANCELED: canceled, JobStatus.EXPIRED: expired,
+    })  # fmt: skip
+
+
+# ---- request side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlatShape:
+    """Where one flat dialect carries each canonical field (the first name present wins for
+    scalars; every name present contributes for reference lists) and the defaults its provider
+    documents."""
+
+    dialect: str  # GenerationSpec.dialect: "eachlabs", "seed000", ...
+    images: tuple[str, ...] = ()
+    videos: tuple[str, ...] = ()
+    audios: tuple[str, ...] = ()
+    prompt: tuple[str, ...] = ("prompt",)
+    model: tuple[str, ...] = ("model",)
+    seconds: tuple[str, ...] = ("duration",)
+    resolution: tuple[str, ...] = ("resolution",)
+    aspect_ratio: tuple[str, ...] = ("aspect_ratio",)
+    generate_audio: tuple[str, ...] = ("generate_audio",)
+    seed: tuple[str, ...] = ("seed",)
+    webhook_url: tuple[str, ...] = ("webhook_url", "callback_url")
+    end_user_id: tuple[str, ...] = ("end_user_id",)
+    default_seconds: int | None = DEFAULT_SECONDS  # None = auto
+    default_resolution: Resolution = Resolution.P720
+    default_aspect: AspectRatio = AspectRatio.R16_9
+
+
+@dataclass(frozen=True)
+class DialectRequest:
+    """A parsed create request: the spec, and the dialect's name for each reference in spec
+    order (`image_urls[0]`, `reference_images[1]`, `image_url`), for error messages."""
+
+    spec: GenerationSpec
+    reference_params: tuple[str, ...]
+
+
+def _pick(body: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, str]:
+    """The first of `names` with a value (None and "" count as absent), and its name."""
+    for name in names:
+        value = body.get(name)
+        if value is not None and value != "":
+            return value, name
+    return None, names[0] if names else ""
+
+
+def reference_values(value: Any, param: str) -> list[tuple[str, str]]:
+    """A reference field as clients send it -> [(url or base64, param)]: None or "" -> [];
+    one string -> itself; a JSON-encoded list in a string -> its items; a list of strings or of
+    `{"url": ...}` objects -> its items, each named `param[i]`."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.startswith("["):
+            return [(text, param)]
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequest(
+                f"{param} is neither a URL nor a JSON list of URLs", param=param
+            ) from exc
+    if not isinstance(value, list):
+        raise InvalidRequest(
+            f"{param} must be a list of URLs (or base64 strings)",
+            code="invalid_request.reference_list", param=param,
+        )  # fmt: skip
+    items = []
+    for i, item in enumerate(value):
+        where = f"{param}[{i}]"
+        if isinstance(item, dict):
+            item = item.get("url") or item.get("image_url") or item.get("data")
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidReference(
+                f"{where} must be a non-empty URL or base64 string",
+                code="invalid_reference.missing_source", param=where,
+            )  # fmt: skip
+        items.append((item.strip(), where))
+    return items
+
+
+def collect_references(
+    body: Mapping[str, Any],
+    groups: Sequence[tuple[ReferenceKind, Sequence[str], ReferenceRole]],
+) -> tuple[list[ReferenceInput], list[str]]:
+    """References of every (kind, field names, role) group in order, with their params.
+    A string that is not a URL (raw base64, a data: URI, `asset://file_...`) is passed on as
+    is: intake tells them apart."""
+    refs: list[ReferenceInput] = []
+    params: list[str] = []
+    for kind, names, role in groups:
+        for name in names:
+            for value, param in reference_values(body.get(name), name):
+                refs.append(ReferenceInput(kind=kind, role=role, url=value))
+                params.append(param)
+    return refs, params
+
+
+def parse_flat(
+    body: Mapping[str, Any],
+    shape: FlatShape,
+    *,
+    default_model: str,
+    image_role: ReferenceRole = ReferenceRole.REFERENCE,
+) -> DialectRequest:
+    """A flat create body -> the canonical spec. Nulls and empty strings mean "not given";
+    numbers may come as strings; unknown fields are ignored."""
+    prompt, prompt_param = _pick(body, shape.prompt)
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidRequest(
+            f"{prompt_param} is required", code="invalid_request.prompt", param=prompt_param
+        )
+    seconds_value, seconds_param = _pick(body, shape.seconds)
+    resolution, resolution_param = _pick(body, shape.resolution)
+    aspect, aspect_param = _pick(body, shape.aspect_ratio)
+    audio, audio_param = _pick(body, shape.generate_audio)
+    seed, seed_param = _pick(body, shape.seed)
+    model, _ = _pick(body, shape.model)
+    webhook, _ = _pick(body, shape.webhook_url)
+    end_user, _ = _pick(body, shape.end_user_id)
+    refs, params = collect_references(
+        body,
+        [
+            (ReferenceKind.IMAGE, shape.images, image_role),
+            (ReferenceKind.VIDEO, shape.videos, ReferenceRole.REFERENCE),
+            (ReferenceKind.AUDIO, shape.audios, ReferenceRole.REFERENCE),
+        ],
+    )
+    spec = GenerationSpec(
+        prompt=prompt,
+        model=str(model or default_model),
+        seconds=shape.default_seconds
+        if seconds_value is None
+        else parse_seconds(seconds_value, seconds_param),
+        resolution=shape.default_resolution
+        if resolution is None
+        else parse_resolution(resolution, resolution_param),
+        aspect_ratio=shape.default_aspect if aspect is None else parse_aspect(aspect, aspect_param),
+        references=tuple(refs),
+        generate_audio=True if audio is None else parse_bool(audio, audio_param),
+        seed=parse_seed(seed, seed_param),
+        webhook_url=str(webhook) if webhook else None,
+        end_user_id=str(end_user) if end_user else None,
+        dialect=shape.dialect,
+    )
+    return DialectRequest(spec, tuple(params))
+
+
+async def read_json_body(request: Request, runtime: Runtime) -> dict[str, Any]:
+    """The create body as a dict (JSON, or a form with plain fields), size-checked."""
+    fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
+    if uploads:
+        raise InvalidRequest(
+            "this endpoint takes JSON with reference URLs or base64; upload files through "
+            "POST /v1/files and pass asset://<file id>",
+            code="invalid_request.uploads_not_supported", param=uploads[0][0],
+        )  # fmt: skip
+    return fields
+
+
+_REFERENCE_PARAM = re.compile(r"references\[(\d+)\]")
+
+
+def rename_reference_params(err: ReelforgeError, params: Sequence[str]) -> None:
+    """Make an error name the dialect's fields: `references[3]` -> `params[3]`, and the bare
+    `references` of a count error -> the field of the reference it points at."""
+
+    def dialect_name(m: re.Match[str]) -> str:
+        i = int(m.group(1))
+        return params[i] if i < len(params) else m.group(0)
+
+    err.message = _REFERENCE_PARAM.sub(dialect_name, err.message)
+    if err.param == "references" and err.reference_index is not None:
+        if err.reference_index < len(params):
+            err.param = params[err.reference_index].split("[", 1)[0]
+    elif err.param:
+        err.param = _REFERENCE_PARAM.sub(dialect_name, err.param)
+
+
+@contextmanager
+def dialect_reference_names(params: Sequence[str]) -> Iterator[None]:
+    try:
+        yield
+    except ReelforgeError as err:
+        rename_reference_params(err, params)
+        raise
+
+
+async def create_job(
+    request: Request, runtime: Runtime, key: ApiKeyRecord, parsed: DialectRequest
+) -> Job:
+    """Create the job (off the event loop); `Idempotency-Key` honoured: the same key and body
+    give the same job, another body with the same key is a 409."""
+    idem = request.headers.get("idempotency-key")
+    with dialect_reference_names(parsed.reference_params):
+        return await asyncio.to_thread(
+            runtime.jobs.create, key.id, parsed.spec, idempotency_key=idem
+        )
+
+
+# ---- response side ------------------------------------------------------------------------
+
+
+def video_url(runtime: Runtime, job: Job) -> str | None:
+    """The absolute, signed, expiring download URL of a succeeded job's MP4 (plain GET, no
+    auth header), else None."""
+    if job.status is not JobStatus.SUCCEEDED or job.outputs.video is None:
+        return None
+    return signed_content_url(runtime, job, "video")
+
+
+def job_error(job: Job) -> dict[str, Any] | None:
+    """The terminal error of a failed, canceled or expired job as `{code, message}`."""
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED):
+        return None
+    err = job.error or {}
+    return {
+        "code": err.get("code") or job.status.value,
+        "message": err.get("message") or f"the video is {job.status.value}",
+    }
+
+
+def job_seconds(job: Job) -> float | None:
+    """Seconds delivered (or asked for while it renders); None while `auto` is undecided."""
+    seconds = job.output_seconds or job.seconds
+    return float(seconds) if seconds else None
+
+
+def public_url(runtime: Runtime, path: str) -> str:
+    """An absolute URL on this server (the `public_url` setting)."""
+    return runtime.settings.resolved_public_url + path

@@ -1,0 +1,36 @@
+"""GET /v1/usage: what the calling key used, per day, model or end user."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from reelforge.api.deps import ReadKey, RuntimeDep
+from reelforge.platform.usage import GroupBy, usage_report
+
+router = APIRouter(prefix="/v1/usage", tags=["usage"])
+
+
+@router.get("", summary="Usage of the calling key")
+def usage(
+    runtime: RuntimeDep,
+    key: ReadKey,
+    group_by: GroupBy = "day",
+    start: float | None = Query(None, description="unix seconds; default 30 days ago"),
+    end: float | None = Query(None, description="unix seconds; default now"),
+) -> dict[str, Any]:
+    end_ts = end if end is not None else time.time() + 1
+    start_ts = start if start is not None else end_ts - 30 * 86_400
+    data = usage_report(runtime.database, key.id, group_by=group_by, start=start_ts, end=end_ts)
+    return {
+        "object": "usage",
+        "group_by": group_by,
+        "start": int(start_ts),
+        "end": int(end_ts),
+        "currency": runtime.prices.currency,
+        "data": data,
+        "total_cost": round(sum(d["cost"] for d in data), 4),
+        "total_billed_seconds": sum(d["billed_seconds"] for d in data),
+    }

@@ -1,0 +1,96 @@
+"""Staging: which picture is the place and which are the subjects, shot by shot, and where
+each subject stands. Decisions only, from the plan and image statistics; no pixels are made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reelforge.engines.preview.cutout import ImageStats
+from reelforge.planning.shots import Shot, ShotPlan
+
+CLOSE_SCORES = 0.85  # background candidates within 15 % of the best count as "several"
+
+
+@dataclass(frozen=True)
+class ShotStage:
+    shot: Shot
+    background: int | None  # the @ImageN used as the plate; None = a video or a backdrop
+    subjects: tuple[int, ...]  # the @ImageN cut out and laid over the plate, left to right
+
+
+def choose_background(stats: dict[int, ImageStats]) -> int | None:
+    """The image that looks most like a place: not a studio shot, the busiest border and the
+    most detail; when several score alike, the last of them (prompts tend to name the subject
+    first and the place after it)."""
+    candidates = {i: s.background_score for i, s in stats.items() if not s.is_studio}
+    if not candidates:
+        return None
+    best = max(candidates.values())
+    close = [i for i, score in candidates.items() if score >= CLOSE_SCORES * best]
+    return max(close)
+
+
+def stage_shots(plan: ShotPlan, stats: dict[int, ImageStats]) -> list[ShotStage]:
+    """Per shot: the plate and the subjects. A place named in the text ("walks in @Image2")
+    wins over statistics; every image appears somewhere in the video."""
+    images = sorted(stats)
+    hinted = next((s.background_image for s in plan.shots if s.background_image in stats), None)
+    default_bg = hinted if hinted is not None else choose_background(stats)
+    stages: list[ShotStage] = []
+    for shot in plan.shots:
+        listed = [i for i in shot.image_indices if i in stats] or images
+        bg = shot.background_image if shot.background_image in stats else default_bg
+        subjects = tuple(i for i in listed if i != bg)
+        stages.append(ShotStage(shot=shot, background=bg, subjects=subjects))
+    shown = {i for st in stages for i in (*st.subjects, st.background) if i is not None}
+    missing = tuple(i for i in images if i not in shown)
+    if missing:
+        stages = [ShotStage(st.shot, st.background, st.subjects + missing) for st in stages]
+    return stages
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where one subject stands: centre and height in world units (output pixels, origin at
+    the frame centre, y down)."""
+
+    centre: tuple[float, float]
+    world_height: float
+
+
+@dataclass(frozen=True)
+class SubjectShape:
+    aspect: float  # width / height of the cut-out
+    touches_bottom: bool  # a bust or a product on a table: keep the cut edge below the frame
+    is_card: bool
+
+
+def layout(shapes: list[SubjectShape], width: int, height: int, hide_below: float) -> list[Spot]:
+    """Subjects side by side across the middle 86 % of the frame, standing on a floor line.
+
+    `hide_below` is how far (world units) the camera may look below the frame's bottom edge;
+    cut-outs that run off their picture's bottom are pushed at least that far down.
+    """
+    n = len(shapes)
+    if n == 0:
+        return []
+    slot = 0.86 * width / n
+    spots = []
+    for i, shape in enumerate(shapes):
+        if shape.is_card:
+            max_h = 0.70 * height
+        elif shape.touches_bottom:
+            max_h = 0.88 * height
+        else:
+            max_h = 0.80 * height
+        world_h = min(max_h, 0.92 * slot / max(shape.aspect, 1e-3))
+        cx = -0.43 * width + slot * (i + 0.5)
+        if shape.is_card:
+            cy = 0.02 * height
+        elif shape.touches_bottom:
+            bottom = 0.5 * height + hide_below + 0.02 * height
+            cy = bottom - world_h / 2.0
+        else:
+            cy = 0.38 * height - world_h / 2.0  # feet on a floor line below the centre
+        spots.append(Spot(centre=(cx, cy), world_height=world_h))
+    return spots

@@ -1,0 +1,249 @@
+"""Engines run in a child process per engine (kept warm between jobs), so that a cancel the
+engine ignores, or a crash inside native code, ends that job and never the service.
+
+The parent relays progress, asks the child to stop when the job's cancel token is set, and
+terminates it after a grace period if it does not; the next job starts a fresh child.
+`isolation="thread"` runs engines in the caller's thread instead (no termination possible).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import threading
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as MpEvent
+from pathlib import Path
+from typing import Any
+
+from reelforge.engines.base import (
+    CancelToken,
+    EngineCanceled,
+    ProgressCallback,
+    RenderRequest,
+)
+from reelforge.engines.registry import EngineFactory, EngineRegistry
+from reelforge.errors import JobFailed, ReelforgeError
+from reelforge.jobs.render import RenderedFiles, render_video
+from reelforge.spec import Codec
+
+log = logging.getLogger("reelforge.engine_host")
+
+
+class JobLog:
+    """A picklable job log for engines: lines go to the `reelforge.engine` logger."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+
+    def __call__(self, message: str) -> None:
+        logging.getLogger("reelforge.engine").info(message, extra={"job_id": self.job_id})
+
+
+class EngineCrashed(JobFailed):
+    code = "engine.crashed"
+    retryable = True
+
+
+class EngineHosts:
+    def __init__(
+        self, registry: EngineRegistry, *, isolation: str = "process", grace_seconds: float = 1.0
+    ) -> None:
+        self._registry = registry
+        self._isolation = isolation
+        self._grace = grace_seconds
+        self._hosts: dict[str, _ProcessHost] = {}
+        self._lock = threading.Lock()
+
+    def render(
+        self,
+        engine_name: str,
+        request: RenderRequest,
+        out_dir: Path,
+        *,
+        codec: Codec,
+        progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> RenderedFiles:
+        if self._isolation == "thread":
+            engine = self._registry.get(engine_name)
+            return render_video(
+                engine, request, out_dir, codec=codec, progress=progress, cancel=cancel
+            )
+        with self._lock:
+            host = self._hosts.get(engine_name)
+            if host is None:
+                host = _ProcessHost(engine_name, self._registry.factory(engine_name), self._grace)
+                self._hosts[engine_name] = host
+        return host.render(request, out_dir, codec=codec, progress=progress, cancel=cancel)
+
+    def close(self) -> None:
+        with self._lock:
+            hosts, self._hosts = list(self._hosts.values()), {}
+        for host in hosts:
+            host.close()
+
+
+class _ProcessHost:
+    """One child process hosting one engine; one job at a time."""
+
+    def __init__(self, name: str, factory: EngineFactory, grace: float) -> None:
+        self._name = name
+        self._factory = factory
+        self._grace = grace
+        self._lock = threading.Lock()  # one job at a time per child
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._cancel: MpEvent | None = None
+
+    def _ensure(self) -> tuple[BaseProcess, Connection, MpEvent]:
+        if self._proc is None or not self._proc.is_alive():
+            ctx = mp.get_context("spawn")
+            parent_conn, child_conn = ctx.Pipe()
+            cancel = ctx.Event()
+            proc = ctx.Process(
+                target=_child_main,
+                args=(child_conn, cancel, self._factory, os.getpid()),
+                name=f"reelforge-engine-{self._name}",
+                daemon=True,
+            )
+            proc.start()
+            child_conn.close()
+            self._proc, self._conn, self._cancel = proc, parent_conn, cancel
+        assert self._proc is not None and self._conn is not None and self._cancel is not None
+        return self._proc, self._conn, self._cancel
+
+    def render(
+        self,
+        request: RenderRequest,
+        out_dir: Path,
+        *,
+        codec: Codec,
+        progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> RenderedFiles:
+        with self._lock:
+            proc, conn, cancel_event = self._ensure()
+            cancel_event.clear()
+            conn.send(("render", request, str(out_dir), codec.value))
+            cancel_deadline: float | None = None
+            while True:
+                if conn.poll(0.05):
+                    try:
+                        kind, payload = conn.recv()
+                    except EOFError:
+                        raise self._crashed(proc) from None
+                    if kind == "progress":
+                        progress(float(payload))
+                    elif kind == "done":
+                        return RenderedFiles(**payload)
+                    elif kind == "canceled":
+                        raise EngineCanceled()
+                    else:
+                        raise _error_from(payload)
+                elif not proc.is_alive():
+                    raise self._crashed(proc)
+                if cancel_deadline is None and cancel.is_set():
+                    cancel_event.set()
+                    cancel_deadline = time.monotonic() + self._grace
+                if cancel_deadline is not None and time.monotonic() > cancel_deadline:
+                    log.warning("engine %s ignored cancel for %.1f s: terminating its process",
+                                self._name, self._grace)  # fmt: skip
+                    self._kill()
+                    raise EngineCanceled()
+
+    def _crashed(self, proc: BaseProcess) -> EngineCrashed:
+        proc.join(timeout=1)
+        code = proc.exitcode
+        self._kill()
+        return EngineCrashed(
+            f"the {self._name} engine process ended unexpectedly (exit code {code})",
+            stage="generate",
+        )
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if proc is not None and proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=2)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(OSError):
+                    self._conn.send(("stop", None, None, None))
+            self._kill()
+
+
+def _error_from(payload: dict[str, Any]) -> ReelforgeError:
+    err = ReelforgeError(str(payload.get("message")), code=str(payload.get("code")))
+    err.param = payload.get("param")
+    err.reference_index = payload.get("reference_index")
+    err.stage = payload.get("stage") or "generate"
+    err.retryable = bool(payload.get("retryable"))
+    return err
+
+
+class _ChildCancel:
+    """Set when the parent asks, or when the parent is gone (an orphan must not keep writing)."""
+
+    def __init__(self, event: MpEvent, parent_pid: int) -> None:
+        self._event = event
+        self._parent_pid = parent_pid
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or os.getppid() != self._parent_pid
+
+
+class _ProgressPipe:
+    """Sends progress to the parent every half percent (not every frame)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._last = -1.0
+
+    def __call__(self, fraction: float) -> None:
+        if fraction - self._last >= 0.005 or fraction >= 1.0:
+            self._last = fraction
+            self._conn.send(("progress", fraction))
+
+
+def _child_main(conn: Connection, cancel: MpEvent, factory: EngineFactory, parent_pid: int) -> None:
+    engine = factory()
+    token = _ChildCancel(cancel, parent_pid)
+    while True:
+        try:
+            kind, request, out_dir, codec = conn.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "stop":
+            return
+        progress = _ProgressPipe(conn)
+        try:
+            files = render_video(
+                engine, request, Path(out_dir), codec=Codec(codec), progress=progress,
+                cancel=token,
+            )  # fmt: skip
+            conn.send(("done", {
+                "video": files.video, "thumbnail": files.thumbnail,
+                "last_frame": files.last_frame, "seconds": files.seconds, "frames": files.frames,
+            }))  # fmt: skip
+        except EngineCanceled:
+            conn.send(("canceled", None))
+        except ReelforgeError as exc:
+            conn.send(("error", exc.to_dict()))
+        except Exception as exc:
+            conn.send(("error", {
+                "code": "generation_failed", "message": f"{type(exc).__name__}: {exc}",
+                "stage": "generate", "retryable": True,
+            }))  # fmt: skip

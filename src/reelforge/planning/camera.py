@@ -1,0 +1,118 @@
+"""Camera vocabulary: the words of a prompt that name a camera move, and how fast it is.
+
+Pure text. The first move named wins; its speed comes from words in the same clause, so "a fast
+car, the camera slowly zooms in" is a slow zoom, not a fast one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reelforge.planning.shots import CameraMove
+
+SLOW = 0.5
+NORMAL = 1.0
+FAST = 2.0
+
+# Word forms: "zoom in", "zooms in", "zooming into", "push-in", "pushes in", ...
+_IN = r"(?:in(?:to|ward|wards)?|closer|forward)"
+_OUT = r"(?:out(?:ward|wards)?|back(?:ward|wards)?|away)"
+_LEFT = r"(?:to\s+the\s+)?left(?:ward|wards)?"
+_RIGHT = r"(?:to\s+the\s+)?right(?:ward|wards)?"
+_UP = r"(?:up(?:ward|wards)?)"
+_DOWN = r"(?:down(?:ward|wards)?)"
+# "moves in" alone is often the subject moving, so it only counts with "camera" before it.
+_CAM_MOVES = (
+    r"\bcamera\s+(?:\w+ly\s+)?(?:moves?|moving|travels?|travelling|traveling|creeps?|glides?)"
+)
+_AROUND = r"(?:\s+(?:around|round)(?:\s+(?:the|a|an|him|her|it|them)(?:\s+\w+)?)?)?"
+
+
+def _verb(stem: str) -> str:
+    return rf"\b{stem}(?:s|es|ed|ing)?"
+
+
+# Order matters where phrases overlap: orbit before pan, dolly/push before zoom.
+_PATTERNS: tuple[tuple[CameraMove, str], ...] = (
+    (
+        CameraMove.ORBIT_LEFT,
+        rf"(?:{_verb('orbit')}|{_verb('arc')}|{_verb('circl')}){_AROUND}"
+        rf"(?:\s+\w+)?\s+{_LEFT}\b",
+    ),
+    (
+        CameraMove.ORBIT_RIGHT,
+        rf"(?:{_verb('orbit')}|{_verb('arc')}|{_verb('circl')}){_AROUND}"
+        rf"(?:\s+\w+)?\s+{_RIGHT}\b",
+    ),
+    # An orbit with no direction: the usual default is to the right (counter-clockwise).
+    (CameraMove.ORBIT_RIGHT, rf"{_verb('orbit')}\b|\b360\b|\bturntable\b"),
+    (
+        CameraMove.DOLLY_IN,
+        rf"(?:{_verb('dolly')}|{_verb('dollie')}|{_verb('push')}|{_CAM_MOVES})"
+        rf"[\s-]+{_IN}\b",
+    ),
+    (
+        CameraMove.DOLLY_OUT,
+        rf"(?:{_verb('dolly')}|{_verb('dollie')}|{_verb('pull')}|{_CAM_MOVES})"
+        rf"[\s-]+{_OUT}\b",
+    ),
+    (CameraMove.ZOOM_IN, rf"{_verb('zoom')}[\s-]+{_IN}\b|{_verb('zoom')}\b(?![\s-]+{_OUT})"),
+    (CameraMove.ZOOM_OUT, rf"{_verb('zoom')}[\s-]+{_OUT}\b"),
+    (CameraMove.PAN_LEFT, rf"{_verb('pan')}[\s-]+{_LEFT}\b"),
+    (CameraMove.PAN_RIGHT, rf"{_verb('pan')}[\s-]+{_RIGHT}\b"),
+    (CameraMove.TILT_UP, rf"{_verb('tilt')}[\s-]+{_UP}\b"),
+    (CameraMove.TILT_DOWN, rf"{_verb('tilt')}[\s-]+{_DOWN}\b"),
+    (
+        CameraMove.STATIC,
+        r"\bstatic\b|\blocked[\s-]off\b|\bstill\s+camera\b|\bfixed\s+camera\b"
+        r"|\bcamera\s+(?:is\s+)?(?:still|fixed|locked)\b|\bno\s+camera\s+move",
+    ),
+)
+_COMPILED = tuple((move, re.compile(p, re.IGNORECASE)) for move, p in _PATTERNS)
+
+_SLOW_WORDS = re.compile(
+    r"\b(?:slow|slowly|gentle|gently|subtle|subtly|gradual|gradually)\b", re.IGNORECASE
+)
+_FAST_WORDS = re.compile(r"\b(?:fast|quick|quickly|rapid|rapidly|swift|swiftly)\b", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[.;,!?\n]")
+
+
+def parse_camera(text: str) -> tuple[CameraMove, float]:
+    """The first camera move named in `text` and its speed factor (0.5 slow, 1.0, 2.0 fast).
+
+    Text that names no move gives (STATIC, 1.0).
+    """
+    found = find_camera(text)
+    return found if found is not None else (CameraMove.STATIC, NORMAL)
+
+
+def find_camera(text: str) -> tuple[CameraMove, float] | None:
+    """Like `parse_camera`, but None when the text names no camera move at all (so a caller can
+    fall back to the move of a surrounding text)."""
+    best: tuple[int, int, CameraMove] | None = None
+    for rank, (move, pattern) in enumerate(_COMPILED):
+        m = pattern.search(text)
+        if m is None:
+            continue
+        key = (m.start(), rank, move)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    if best is None:
+        return None
+    start = best[0]
+    if best[2] is CameraMove.STATIC:
+        return CameraMove.STATIC, NORMAL
+    return best[2], _clause_speed(text, start)
+
+
+def _clause_speed(text: str, pos: int) -> float:
+    breaks_before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, pos)]
+    begin = breaks_before[-1] if breaks_before else 0
+    after = _CLAUSE_BREAK.search(text, pos)
+    end = after.start() if after else len(text)
+    clause = text[begin:end]
+    if _SLOW_WORDS.search(clause):
+        return SLOW
+    if _FAST_WORDS.search(clause):
+        return FAST
+    return NORMAL

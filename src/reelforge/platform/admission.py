@@ -1,0 +1,120 @@
+"""Admission of a new job, in the same write-locked transaction that inserts it: idempotency,
+creates per minute, jobs active at once, credit hold. No race lets an extra job through, also
+across API processes sharing one database (SQLite: BEGIN IMMEDIATE; PostgreSQL: the key's row
+is locked FOR UPDATE)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from reelforge.errors import Conflict, NotFound, RateLimited
+from reelforge.platform.credits import Credits
+from reelforge.store.tables import api_keys, idempotency_keys, jobs
+
+ACTIVE_STATUSES = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class AdmissionLimits:
+    creates_per_minute: int = 100
+    max_active_jobs: int = 10
+    idempotency_ttl_seconds: int = 24 * 3600
+
+
+@dataclass(frozen=True)
+class AdmissionTicket:
+    """What one create asks to be admitted."""
+
+    key_id: str
+    job_id: str
+    hold_amount: float
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
+class Admission:
+    def __init__(
+        self,
+        credits: Credits,
+        limits: AdmissionLimits,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._credits = credits
+        self._limits = limits
+        self._clock = clock
+
+    def check(self, ticket: AdmissionTicket) -> Callable[[sa.Connection], str | None]:
+        def admit(conn: sa.Connection) -> str | None:
+            return self._admit(conn, ticket)
+
+        return admit
+
+    def _admit(self, conn: sa.Connection, t: AdmissionTicket) -> str | None:
+        now = self._clock()
+        key_row = conn.execute(
+            sa.select(api_keys).where(api_keys.c.id == t.key_id).with_for_update()
+        ).first()
+        if key_row is None:
+            raise NotFound("the API key no longer exists")
+        key = key_row._mapping
+        if t.idempotency_key is not None:
+            replay = self._replay(conn, t, now)
+            if replay is not None:
+                return replay
+        per_minute = key["creates_per_minute"] or self._limits.creates_per_minute
+        recent = conn.execute(
+            sa.select(jobs.c.created_at)
+            .where(jobs.c.owner_key_id == t.key_id, jobs.c.created_at > now - 60)
+            .order_by(jobs.c.created_at)
+        ).scalars().all()  # fmt: skip
+        if len(recent) >= per_minute:
+            retry = max(1, math.ceil(recent[-per_minute] + 60 - now))
+            raise RateLimited(
+                f"this key may create {per_minute} videos per minute; retry in {retry} s",
+                retry_after=retry, code="rate_limited.creates_per_minute",
+            )  # fmt: skip
+        max_active = key["max_active_jobs"] or self._limits.max_active_jobs
+        active = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(jobs)
+            .where(jobs.c.owner_key_id == t.key_id, jobs.c.status.in_(ACTIVE_STATUSES))
+        ).scalar_one()  # fmt: skip
+        if active >= max_active:
+            raise RateLimited(
+                f"this key has {active} videos queued or running; at most {max_active} at once",
+                retry_after=5, code="rate_limited.concurrency",
+            )  # fmt: skip
+        self._credits.hold(conn, key, t.job_id, t.hold_amount)
+        if t.idempotency_key is not None:
+            conn.execute(
+                idempotency_keys.insert().values(
+                    key_id=t.key_id, idempotency_key=t.idempotency_key,
+                    request_hash=t.request_hash, job_id=t.job_id, created_at=now,
+                )
+            )  # fmt: skip
+        return None
+
+    def _replay(self, conn: sa.Connection, t: AdmissionTicket, now: float) -> str | None:
+        where = (
+            idempotency_keys.c.key_id == t.key_id,
+            idempotency_keys.c.idempotency_key == t.idempotency_key,
+        )
+        row = conn.execute(sa.select(idempotency_keys).where(*where)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        if m["created_at"] < now - self._limits.idempotency_ttl_seconds:
+            conn.execute(idempotency_keys.delete().where(*where))
+            return None
+        if m["request_hash"] != t.request_hash:
+            raise Conflict(
+                f"Idempotency-Key {t.idempotency_key!r} was used with a different request "
+                f"(job {m['job_id']}); use a new key for a new request",
+                code="conflict.idempotency_key", param="Idempotency-Key",
+            )  # fmt: skip
+        return str(m["job_id"])
