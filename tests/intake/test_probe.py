@@ -3,8 +3,10 @@ that user media never reaches the network."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
+import random
 import resource
 import socket
 import threading
@@ -288,3 +290,25 @@ def test_open_media_forces_the_demuxer(tmp_path: Path, corpus: Corpus) -> None:
         open_media(path, "mov").close()  # an MP3 is not read as anything but what we sniffed
     with open_media(path, "mp3") as container:
         assert container.format.name == "mp3"
+
+
+# ---- damaged bytes never escape as anything but a refusal --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [("png", IMAGE), ("jpeg", IMAGE), ("mp4_3s_audio", VIDEO), ("mp3", AUDIO), ("wav", AUDIO)],
+)
+def test_mutated_files_are_probed_or_refused(
+    tmp_path: Path, corpus: Corpus, key: str, kind: ReferenceKind
+) -> None:
+    """Flip bytes in headers and bodies: every outcome is a result or an InvalidRequest."""
+    rng = random.Random(key)
+    original = corpus[key]
+    for _ in range(25):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randrange(min(len(data), 2048) if rng.random() < 0.7 else len(data))
+            data[at] = rng.randrange(256)
+        with contextlib.suppress(InvalidRequest):
+            run(tmp_path, bytes(data), kind)

@@ -13,11 +13,23 @@ from fastapi import FastAPI, Request, Response
 
 from reelforge import __version__
 from reelforge.api.admin.routes import router as keys_router
-from reelforge.api.errors import install_error_handlers
+from reelforge.api.ark import ARK_DIALECT, ARK_PREFIX
+from reelforge.api.ark.errors import ark_error_body
+from reelforge.api.ark.presenter import callback_body as ark_callback_body
+from reelforge.api.ark.routes import router as ark_router
+from reelforge.api.common.dialect_router import install_dialect
+from reelforge.api.eachlabs.presenter import DIALECT as EACHLABS
+from reelforge.api.eachlabs.presenter import webhook_builder as eachlabs_webhook
+from reelforge.api.eachlabs.routes import router as eachlabs_router
+from reelforge.api.errors import install_error_handlers, register_error_renderer
 from reelforge.api.files.routes import router as files_router
 from reelforge.api.health.metrics import router as metrics_router
 from reelforge.api.health.routes import router as health_router
 from reelforge.api.runtime import Runtime
+from reelforge.api.seed_dialects.seed000 import router as seed000_router
+from reelforge.api.seed_dialects.seed001 import router as seed001_router
+from reelforge.api.seed_dialects.seed002 import router as seed002_router
+from reelforge.api.seed_dialects.seed004 import router as seed004_router
 from reelforge.api.usage.routes import router as usage_router
 from reelforge.api.videos.routes import router as videos_router
 from reelforge.api.videos.webhook_routes import router as webhooks_router
@@ -96,6 +108,8 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> tuple[Runtime,
         files=files, intake=intake, jobs=service, prices=prices, credits=credits,
         webhooks=webhooks,
     )  # fmt: skip
+    webhooks.register_body(EACHLABS, eachlabs_webhook(runtime))
+    webhooks.register_body(ARK_DIALECT, ark_callback_body(runtime))
     return runtime, workflows
 
 
@@ -173,4 +187,11 @@ def create_app(settings: Settings, *, engines: EngineRegistry | None = None) -> 
     ):  # fmt: skip
         app.include_router(router)
     app.include_router(webhooks_router)
+    app.include_router(ark_router)
+    register_error_renderer(app, ARK_PREFIX, ark_error_body)
+    install_dialect(app, eachlabs_router)
+    install_dialect(app, seed000_router)
+    install_dialect(app, seed001_router)
+    install_dialect(app, seed002_router)
+    install_dialect(app, seed004_router)
     return app

@@ -25,6 +25,7 @@ The order is the safety argument; nothing is decoded before the cheaper checks p
 from __future__ import annotations
 
 import re
+import struct
 import time
 import warnings
 from dataclasses import dataclass
@@ -188,7 +189,7 @@ def _scan(path: Path, scanner: Any, where: Where, what: str) -> Scan:
     try:
         with path.open("rb") as f:
             scan: Scan = scanner(f)
-    except (MalformedContainer, OSError, ValueError, IndexError, KeyError) as exc:
+    except (MalformedContainer, OSError, ValueError, IndexError, KeyError, struct.error) as exc:
         raise _undecodable(where, what, str(exc) or type(exc).__name__) from exc
     if scan.truncated:
         raise _truncated(where, scan.truncated)

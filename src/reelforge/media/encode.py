@@ -33,10 +33,11 @@ AUDIO_CHUNK = 1024  # one AAC frame
 # A fixed thread count: x264/x265 output depends on it, and the same job re-run on another
 # worker (another core count) must give the same bytes.
 _THREADS = 4
-# x264's AVX-512 code reads memory it never wrote: on AVX-512 machines the same frames encoded
-# to different bytes from run to run (content-dependent; seen on 854x480 and 480x480 renders,
-# never with AVX-512 masked off, 120-frame 720p speed unchanged). So on those CPUs x264 gets
-# the AVX2 feature set, which every AVX-512 CPU has.
+# x264's AVX-512 code path made its output depend on the process's history: on AVX-512 machines
+# the same frames encoded to different bytes run to run (content-dependent, seen on 854x480 and
+# 480x480 renders; likely a read of stale memory). With AVX-512 masked off the bytes never
+# varied, at about 7 % more encode time (120 frames, 720p). So on those CPUs x264 gets the AVX2
+# feature set, which every AVX-512 CPU has.
 _X264_AVX2 = "MMX2,SSE,SSE2Fast,SSE3,SSSE3,SSE4.2,AVX,FMA3,BMI2,LZCNT,AVX2,Cache64"
 _CPUINFO = Path("/proc/cpuinfo")
 # crf per codec: x265's scale sits about 4-6 points above x264's for the same quality.

@@ -261,6 +261,15 @@ async def create_job(
         )
 
 
+async def create_flat(
+    request: Request, runtime: Runtime, key: ApiKeyRecord, shape: FlatShape
+) -> Job:
+    """Read, parse and create in one: the whole create of a dialect without special fields."""
+    body = await read_json_body(request, runtime)
+    parsed = parse_flat(body, shape, default_model=runtime.settings.default_model)
+    return await create_job(request, runtime, key, parsed)
+
+
 # ---- response side ------------------------------------------------------------------------
 
 

@@ -1,0 +1,83 @@
+"""each::labs prediction API (seed 003): create, get, cancel under `/v1/prediction`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from reelforge.api.common.dialect_common import (
+    FlatShape,
+    create_job,
+    parse_flat,
+    read_json_body,
+)
+from reelforge.api.common.dialect_router import DialectRouter
+from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.eachlabs.presenter import DIALECT, error_body, prediction
+from reelforge.errors import InvalidRequest
+from reelforge.spec import AspectRatio
+
+SHAPE = FlatShape(
+    dialect=DIALECT,
+    images=("image_urls",),
+    videos=("video_urls",),
+    audios=("audio_urls",),
+    default_seconds=None,  # each::labs: duration defaults to "auto"
+    default_aspect=AspectRatio.AUTO,
+)
+
+router = DialectRouter(render=error_body, prefixes=("/v1/prediction",), tags=["each::labs"])
+
+
+def _input(body: dict[str, Any]) -> dict[str, Any]:
+    value = body.get("input")
+    if isinstance(value, str):  # a stringified object: accepted, though the provider says not to
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = None
+    if not isinstance(value, dict):
+        raise InvalidRequest(
+            "input is required: an object with at least a prompt", param="input",
+            code="invalid_request.input",
+        )  # fmt: skip
+    fields = dict(value)
+    fields["model"] = body.get("model")
+    if body.get("webhook_url"):
+        fields["webhook_url"] = body["webhook_url"]
+    return fields
+
+
+async def create_prediction(
+    request: Request, runtime: RuntimeDep, key: GenerateKey
+) -> dict[str, Any]:
+    """`{model, input: {prompt, image_urls, video_urls, audio_urls, resolution, duration,
+    aspect_ratio, generate_audio, seed, end_user_id}, webhook_url}` -> `{status: "success",
+    message, predictionID}`. `version` and `webhook_secret` are accepted and ignored."""
+    body = await read_json_body(request, runtime)
+    parsed = parse_flat(_input(body), SHAPE, default_model=runtime.settings.default_model)
+    job = await create_job(request, runtime, key, parsed)
+    return {
+        "status": "success",
+        "message": "Prediction created successfully",
+        "predictionID": job.id,
+    }
+
+
+def get_prediction(prediction_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
+    return prediction(runtime, runtime.jobs.get(key.id, prediction_id))
+
+
+def cancel_prediction(prediction_id: str, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+    """A queued prediction is cancelled at once, a running one stops within a frame or two;
+    answers the prediction (poll it for `cancelled`)."""
+    return prediction(runtime, runtime.jobs.cancel(key.id, prediction_id))
+
+
+router.add("/v1/prediction", create_prediction, methods=["POST"], summary="Create a prediction")
+router.add("/v1/prediction/{prediction_id}", get_prediction, methods=["GET"],
+           summary="Get a prediction")  # fmt: skip
+router.add("/v1/prediction/{prediction_id}/cancel", cancel_prediction, methods=["POST"],
+           summary="Cancel a prediction")  # fmt: skip

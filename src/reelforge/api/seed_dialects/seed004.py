@@ -1,0 +1,158 @@
+"""Seed 004, the generic v2 API (`/v2/generations`) and its AtlasCloud variant
+(`/v1/video/generations`): same body, same response, same status words.
+
+    POST /v2/generations | /v1/video/generations
+         {model, prompt, duration, resolution, fps, mode: t2v|i2v|r2v, aspect_ratio,
+          image_url | image | image_urls} -> {id, job_id, status}
+    GET  /v2/generations/{job_id} | /v1/video/generations/{job_id}
+         -> {id, job_id, status, output_url, error, ...}
+
+Statuses `queued`, `processing`, `succeeded`, `failed` (canceled and expired read `failed`: the
+seed's loops end only on `succeeded` or `failed`). `fps` must be 24 (the seed: "fixed in v2").
+`mode`: `t2v` takes no image; `i2v` animates one image (its first frame; a second image is the
+last frame); `r2v` (or no mode) uses the images as references. Errors in the OpenAI-compatible
+shape AtlasCloud exposes: `{"error": {code, message, param, type}}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from fastapi import Request
+
+from reelforge.api.common.dialect_common import (
+    DialectRequest,
+    FlatShape,
+    create_job,
+    job_error,
+    job_seconds,
+    parse_flat,
+    read_json_body,
+    status_words,
+    video_url,
+)
+from reelforge.api.common.dialect_router import DialectRouter
+from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.errors import native_error_body
+from reelforge.api.runtime import Runtime
+from reelforge.errors import InvalidRequest
+from reelforge.jobs.models import Job
+from reelforge.spec import FPS, ReferenceRole
+from reelforge.store.key_repository import ApiKeyRecord
+
+PREFIX = "/v2/generations"
+ATLAS_PREFIX = "/v1/video/generations"
+SHAPE = FlatShape(dialect="seed004", images=("image_url", "image", "image_urls"))
+ATLAS_SHAPE = replace(SHAPE, dialect="atlascloud")
+STATUS = status_words(
+    queued="queued", running="processing", succeeded="succeeded", failed="failed",
+    canceled="failed", expired="failed",
+)  # fmt: skip
+MODES = ("t2v", "i2v", "r2v")
+
+
+def _check_fps(value: Any) -> None:
+    if value is None or value == "":
+        return
+    try:
+        ok = float(value) == FPS
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InvalidRequest(
+            f"fps is {value!r}; every video is rendered at {FPS} fps",
+            code="invalid_request.fps", param="fps",
+        )  # fmt: skip
+
+
+def parse(body: dict[str, Any], shape: FlatShape, default_model: str) -> DialectRequest:
+    """The flat fields, plus `fps` (24 only) and `mode` (which role the images play)."""
+    _check_fps(body.get("fps"))
+    mode = str(body.get("mode") or "").strip().lower() or None
+    if mode is not None and mode not in MODES:
+        raise InvalidRequest(
+            f"mode is {mode!r}; allowed: {', '.join(MODES)}",
+            code="invalid_request.mode", param="mode",
+        )  # fmt: skip
+    role = ReferenceRole.FIRST_FRAME if mode == "i2v" else ReferenceRole.REFERENCE
+    parsed = parse_flat(body, shape, default_model=default_model, image_role=role)
+    refs = parsed.spec.references
+    if mode == "t2v" and refs:
+        raise InvalidRequest(
+            f"mode is t2v but {parsed.reference_params[0]} is given; use mode i2v to animate "
+            "an image or r2v to use images as references",
+            code="invalid_request.mode", param="mode",
+        )  # fmt: skip
+    if mode == "i2v":
+        if not 1 <= len(refs) <= 2:
+            raise InvalidRequest(
+                f"mode i2v needs one image (image_url), or two (first and last frame); "
+                f"{len(refs)} given", code="invalid_request.mode", param="image_url",
+            )  # fmt: skip
+        if len(refs) == 2:
+            last = replace(refs[1], role=ReferenceRole.LAST_FRAME)
+            parsed = replace(parsed, spec=replace(parsed.spec, references=(refs[0], last)))
+    return parsed
+
+
+def _mode(job: Job) -> str:
+    if not job.references:
+        return "t2v"
+    framed = any(r.role is not ReferenceRole.REFERENCE for r in job.references)
+    return "i2v" if framed else "r2v"
+
+
+def present(runtime: Runtime, job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "job_id": job.id,
+        "object": "video.generation",
+        "model": job.model,
+        "status": STATUS[job.status],
+        "output_url": video_url(runtime, job),
+        "error": job_error(job),
+        "progress": int(job.progress),
+        "mode": _mode(job),
+        "duration": job_seconds(job),
+        "resolution": job.resolution.value,
+        "aspect_ratio": job.aspect_ratio.value,
+        "size": f"{job.width}x{job.height}",
+        "fps": job.fps,
+        "seed": job.seed,
+        "created_at": int(job.created_at),
+        "completed_at": int(job.completed_at) if job.completed_at else None,
+    }
+
+
+router = DialectRouter(
+    render=native_error_body, prefixes=(PREFIX, ATLAS_PREFIX), tags=["seed 004 / AtlasCloud"]
+)
+
+
+async def _create(request: Request, runtime: Runtime, key: ApiKeyRecord, shape: FlatShape) -> Job:
+    body = await read_json_body(request, runtime)
+    parsed = parse(body, shape, runtime.settings.default_model)
+    return await create_job(request, runtime, key, parsed)
+
+
+async def create(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+    job = await _create(request, runtime, key, SHAPE)
+    return {"id": job.id, "job_id": job.id, "status": STATUS[job.status]}
+
+
+async def create_atlas(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+    job = await _create(request, runtime, key, ATLAS_SHAPE)
+    return {"id": job.id, "job_id": job.id, "status": STATUS[job.status]}
+
+
+def retrieve(job_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
+    return present(runtime, runtime.jobs.get(key.id, job_id))
+
+
+router.add(PREFIX, create, methods=["POST"], summary="Create a video (seed 004)")
+router.add(f"{PREFIX}/{{job_id}}", retrieve, methods=["GET"],
+           summary="Get a video job (seed 004)")  # fmt: skip
+router.add(ATLAS_PREFIX, create_atlas, methods=["POST"], summary="Create a video (AtlasCloud)")
+router.add(f"{ATLAS_PREFIX}/{{job_id}}", retrieve, methods=["GET"],
+           summary="Get a video job (AtlasCloud)")  # fmt: skip
