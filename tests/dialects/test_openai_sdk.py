@@ -12,11 +12,13 @@ from pathlib import Path
 import openai
 import pytest
 import requests
+from fastapi import FastAPI
 from PIL import Image
 
+from reelforge.api.errors import install_error_handlers
 from tests.conftest import ADMIN_KEY
 from tests.dialects.loopback import assert_mp4
-from tests.dialects.server import running_reelforge
+from tests.dialects.server import running_reelforge, serve_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # "Sora API shuts down"
 
@@ -69,7 +71,7 @@ def test_create_poll_list_download_delete(client: openai.OpenAI, tmp_path: Path)
     assert gone.value.code == "not_found.video"
 
 
-def test_create_and_poll_honours_poll_header(client: openai.OpenAI) -> None:
+def test_create_and_poll_with_extra_form_fields(client: openai.OpenAI) -> None:
     started = time.monotonic()
     video = client.videos.create_and_poll(
         prompt="a paper boat on a pond", seconds="4", size="720x1280",
@@ -122,3 +124,36 @@ def test_over_limit_raises_bad_request_with_shared_code(client: openai.OpenAI) -
                 files=images, options={"headers": {"Content-Type": "multipart/form-data"}},
             )  # fmt: skip
         assert many.value.code == "invalid_reference.too_many_images"
+
+
+def test_a_server_fault_on_create_is_never_retried() -> None:
+    """An unexpected exception answers JSON with `x-should-retry: false` on POST, so the SDK's
+    retries (it retries 5xx, POST included) cannot create a second job; GETs are retried."""
+    calls: list[str] = []
+
+    def make(_base_url: str) -> FastAPI:
+        app = FastAPI()
+        install_error_handlers(app)
+
+        @app.post("/v1/videos")
+        def create() -> None:
+            calls.append("POST")
+            raise RuntimeError("a bug after the job was stored")
+
+        @app.get("/v1/videos/{video_id}")
+        def retrieve(video_id: str) -> None:
+            calls.append("GET")
+            raise RuntimeError("a bug while reading")
+
+        return app
+
+    with serve_app(make) as base_url:
+        client = openai.OpenAI(base_url=f"{base_url}/v1", api_key=ADMIN_KEY, max_retries=2)
+        with pytest.raises(openai.InternalServerError) as raised:
+            client.videos.create(prompt="x")
+        assert raised.value.code == "internal"
+        assert calls == ["POST"]
+        fast = client.with_options(max_retries=1)
+        with pytest.raises(openai.InternalServerError):
+            fast.videos.retrieve("video_x")
+        assert calls == ["POST", "GET", "GET"]

@@ -97,3 +97,10 @@ def test_plan_round_trips_to_dict() -> None:
 def test_bad_arguments(frames: int, fps: int, images: int) -> None:
     with pytest.raises(ValueError):
         plan_shots("x", frames, fps, images)
+
+
+def test_prompt_without_camera_words_gets_a_slow_push_in() -> None:
+    plan = plan_shots("a cat sleeping on a sofa", 48, 24, 0)
+    assert (plan.shots[0].camera, plan.shots[0].speed) == (CameraMove.ZOOM_IN, 0.5)
+    still = plan_shots("a cat sleeping on a sofa, static shot", 48, 24, 0)
+    assert still.shots[0].camera is CameraMove.STATIC

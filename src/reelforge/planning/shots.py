@@ -56,6 +56,9 @@ class ShotPlan:
 # --- prompt -> plan ---------------------------------------------------------------------------
 
 MAX_SHOTS = 6
+# A prompt that names no camera move gets a slow push-in, the gentle motion viewers expect
+# of a video; "static" (or "locked-off") asks for a still camera.
+UNNAMED_CAMERA = (CameraMove.ZOOM_IN, 0.5)
 
 # "Shot 2:", "[Shot 2]", "shot 2 -"; and "cut to", "hard cut to:".
 _SHOT_MARK = re.compile(r"\[?\bshot\s*#?\s*\d+\s*(?:[:.)\]\-\u2013\u2014]|$)\]?", re.IGNORECASE)
@@ -110,7 +113,7 @@ def plan_shots(prompt: str, num_frames: int, fps: int, image_count: int) -> Shot
     shots: list[Shot] = []
     for i, text in enumerate(segments):
         length = base if i < count - 1 else num_frames - base * (count - 1)
-        camera, speed = find_camera(text) or default_camera or (CameraMove.STATIC, 1.0)
+        camera, speed = find_camera(text) or default_camera or UNNAMED_CAMERA
         own = [idx for idx in _image_mentions(text) if idx in in_range]
         indices = _unique([*own, *everywhere, *unmentioned])
         background = _background_mention(text, in_range) or default_background
