@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import av
+from av.container import InputContainer
 from fastapi import FastAPI, Request, Response
 
 from tests.dialects.server import serve_app
@@ -94,20 +95,21 @@ class Mp4Facts:
 
 
 def mp4_facts(data: bytes) -> Mp4Facts:
-    """Decode every video frame and audio packet of an MP4 with PyAV."""
+    """Decode every video frame and audio frame of an MP4 with PyAV."""
     assert data[4:8] == b"ftyp", f"not an MP4 (starts {data[:12]!r})"
-    with av.open(io.BytesIO(data)) as container:
+    container: InputContainer
+    with av.open(io.BytesIO(data), "r") as container:
         video = container.streams.video[0]
         fps = float(video.average_rate or 0)
         width, height = video.codec_context.width, video.codec_context.height
-        frames = sum(1 for _ in container.decode(video=0))
+        frames = len(list(container.decode(video=0)))
     audio_codec, audio_seconds = None, 0.0
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         if container.streams.audio:
             stream = container.streams.audio[0]
             audio_codec = stream.codec_context.name
-            samples = sum(f.samples for f in container.decode(audio=0))
-            audio_seconds = samples / float(stream.codec_context.sample_rate)
+            samples = [f.samples for f in container.decode(audio=0)]
+            audio_seconds = sum(samples) / float(stream.codec_context.sample_rate)
     return Mp4Facts(width, height, frames, fps, frames / fps, audio_codec, audio_seconds)
 
 

@@ -16,15 +16,19 @@ import byteplussdkarkruntime
 import pytest
 import requests
 import volcenginesdkarkruntime
+from fastapi import FastAPI
 from PIL import Image
 
+from reelforge.api.ark import ARK_PREFIX
+from reelforge.api.ark.errors import ark_error_body
 from reelforge.api.ark.flags import split_flags
 from reelforge.api.ark.mapping import parse_create
+from reelforge.api.errors import install_error_handlers, register_error_renderer
 from reelforge.errors import InvalidRequest
 from reelforge.spec import AspectRatio, ReferenceRole, Resolution
 from tests.conftest import ADMIN_KEY
 from tests.dialects.loopback import Peer, assert_mp4, running_peer
-from tests.dialects.server import running_reelforge
+from tests.dialects.server import running_reelforge, serve_app
 
 TERMINAL = {"succeeded", "failed", "cancelled", "expired"}
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -51,7 +55,7 @@ def peer() -> Iterator[Peer]:
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("ark") / "data"
-    with running_reelforge(data, allow_private_urls=True) as url:
+    with running_reelforge(data, allow_private_urls=True, janitor_interval_seconds=0.1) as url:
         yield url
 
 
@@ -97,7 +101,11 @@ def test_create_poll_download_with_sdk(base_url: str, sdk: str, tmp_path: Path) 
     task = wait_task(client, created.id)
     assert task.status == "succeeded", task
     assert task.error is None
-    assert (task.model, task.resolution, task.ratio) == ("dreamina-seedance-2-0-260128", "480p", "16:9")
+    assert (task.model, task.resolution, task.ratio) == (
+        "dreamina-seedance-2-0-260128",
+        "480p",
+        "16:9",
+    )
     assert (task.duration, task.framespersecond, task.seed) == (2, 24, 7)
     assert task.generate_audio is True
     assert task.usage.total_tokens == task.usage.completion_tokens == 2 * 854 * 480 * 24 // 1024
@@ -124,10 +132,11 @@ def test_asset_reference_adaptive_ratio_and_list_filters(base_url: str) -> None:
     assert upload.status_code == 200, upload.text
     file_id = upload.json()["id"]
     client = ark(base_url, "volcengine")
+    asset = {"url": f"asset://{file_id}"}
     content = [
         {"type": "text", "text": "@Image1 waves at the camera"},
-        {"type": "image_url", "image_url": {"url": f"asset://{file_id}"}, "role": "reference_image"},
-    ]  # fmt: skip
+        {"type": "image_url", "image_url": asset, "role": "reference_image"},
+    ]
     a = client.content_generation.tasks.create(
         model="doubao-seedance-2-0-fast-260128", content=content, ratio="adaptive", duration=1,
         resolution="480p", generate_audio=False,
@@ -155,13 +164,17 @@ def test_asset_reference_adaptive_ratio_and_list_filters(base_url: str) -> None:
     assert tasks.list(service_tier="flex").total == 0
 
 
-def test_delete_cancels_queued_refuses_running_deletes_finished(base_url: str) -> None:
+def test_delete_and_expiry_follow_ark(base_url: str) -> None:
+    """DELETE cancels a queued task, refuses a running one, deletes a finished one; a task
+    still queued after `execution_expires_after` ends `expired`."""
     client = ark(base_url)
     tasks = client.content_generation.tasks
     text = [{"type": "text", "text": "a slow pan over hills"}]
-    running = tasks.create(model="slow_with_progress", content=text, duration=2, resolution="480p")
-    queued = tasks.create(model="slow_with_progress", content=text, duration=2, resolution="480p")
-    wait_status(client, running.id, "running")  # one worker: the second one waits
+    slow = {"model": "slow_with_progress", "content": text, "duration": 3, "resolution": "480p"}
+    running = tasks.create(**slow)
+    queued = tasks.create(**slow)
+    expiring = tasks.create(**slow, execution_expires_after=1)
+    wait_status(client, running.id, "running")  # one worker: the others wait
 
     assert tasks.delete(queued.id) is not None  # {} parsed without error
     assert tasks.get(task_id=queued.id).status == "cancelled"
@@ -173,8 +186,14 @@ def test_delete_cancels_queued_refuses_running_deletes_finished(base_url: str) -
     assert refused.value.code == "OperationDenied"
     assert refused.value.body["reelforge_code"] == "conflict.running"
 
+    expired = wait_status(client, expiring.id, "expired")
+    assert expired.execution_expires_after == 1
+    assert expired.error.code == "TaskExpired"
+    assert expired.error.reelforge_code == "expired.execution"
+    assert expired.content.video_url is None and expired.usage.total_tokens == 0
+
     assert wait_task(client, running.id).status == "succeeded"
-    for task_id in (running.id, queued.id):  # finished and cancelled: deleted
+    for task_id in (running.id, queued.id, expiring.id):  # finished or cancelled: deleted
         tasks.delete(task_id)
         with pytest.raises(byteplussdkarkruntime._exceptions.ArkNotFoundError) as gone:
             tasks.get(task_id=task_id)
@@ -183,6 +202,25 @@ def test_delete_cancels_queued_refuses_running_deletes_finished(base_url: str) -
         f"{base_url}/api/v3/contents/generations/tasks/{queued.id}", json={}, headers=AUTH
     )
     assert raw.status_code == 404 and raw.json()["error"]["type"] == "NotFound"
+
+
+def test_tasks_are_the_keys_jobs(base_url: str) -> None:
+    """A native job is a task of the same key; another key sees neither."""
+    native = requests.post(
+        f"{base_url}/v1/videos", headers=AUTH, timeout=10,
+        json={"prompt": "a lighthouse", "seconds": 1, "size": "480x480"},
+    )  # fmt: skip
+    assert native.status_code == 202, native.text
+    video_id = native.json()["id"]
+    task = wait_task(ark(base_url), video_id)
+    assert (task.status, task.ratio, task.duration) == ("succeeded", "1:1", 1)
+
+    other = requests.post(f"{base_url}/v1/keys", headers=AUTH, json={"name": "other"}, timeout=10)
+    assert other.status_code in (200, 201), other.text
+    stranger = ark(base_url, "volcengine", key=other.json()["key"])
+    with pytest.raises(volcenginesdkarkruntime._exceptions.ArkNotFoundError):
+        stranger.content_generation.tasks.get(task_id=video_id)
+    assert stranger.content_generation.tasks.list().total == 0
 
 
 def test_over_limit_requests_raise_with_ark_shape_and_shared_code(base_url: str) -> None:
@@ -210,7 +248,7 @@ def test_over_limit_requests_raise_with_ark_shape_and_shared_code(base_url: str)
         with pytest.raises(error_class) as raised:
             tasks.create(**{"model": "seedance-2.0", **body})
         assert time.monotonic() - started < 1.0, "an SDK retry happened"
-        err = raised.value
+        err: Any = raised.value
         assert (err.code, err.body["reelforge_code"]) == (code, ours), err.body
         assert err.param.startswith(param), err.body
         assert f"({ours})" in err.body["message"] and "Request id: req_" in err.body["message"]
@@ -220,10 +258,10 @@ def test_over_limit_requests_raise_with_ark_shape_and_shared_code(base_url: str)
         {"type": "image_url", "image_url": {"url": data_uri(png())}, "role": "first_frame"},
         {"type": "image_url", "image_url": {"url": data_uri(png())}, "role": "reference_image"},
     ]
-    with pytest.raises(byteplussdkarkruntime._exceptions.ArkBadRequestError) as raised:
+    with pytest.raises(byteplussdkarkruntime._exceptions.ArkBadRequestError) as conflict:
         tasks.create(model="seedance-2.0", content=mixed)
-    assert raised.value.param == "content[2]"  # the content item, not our reference index
-    assert raised.value.body["reelforge_code"] == "invalid_reference.mode_conflict"
+    assert conflict.value.param == "content[2]"  # the content item, not our reference index
+    assert conflict.value.body["reelforge_code"] == "invalid_reference.mode_conflict"
 
     with pytest.raises(byteplussdkarkruntime._exceptions.ArkAuthenticationError) as denied:
         ark(base_url, key="rf_" + "x" * 40).content_generation.tasks.get(task_id="video_x")
@@ -264,6 +302,29 @@ def test_prompt_flags_fill_unset_fields_and_auto_duration(base_url: str) -> None
     )  # fmt: skip
     assert client.content_generation.tasks.get(task_id=auto.id).duration in (-1, 5)
     assert wait_task(client, auto.id).duration == 5  # the engine's choice, as delivered
+
+
+def test_a_server_fault_on_create_is_never_retried() -> None:
+    calls: list[str] = []
+
+    def make(_base_url: str) -> FastAPI:
+        app = FastAPI()
+        install_error_handlers(app)
+        register_error_renderer(app, ARK_PREFIX, ark_error_body)
+
+        @app.post(f"{ARK_PREFIX}/contents/generations/tasks")
+        def create() -> None:
+            calls.append("POST")
+            raise RuntimeError("a bug after the job was stored")
+
+        return app
+
+    with serve_app(make) as url:
+        client = byteplussdkarkruntime.Ark(base_url=f"{url}/api/v3", api_key="k", max_retries=2)
+        with pytest.raises(byteplussdkarkruntime._exceptions.ArkInternalServerError) as raised:
+            client.content_generation.tasks.create(model="m", content=[])
+    assert calls == ["POST"]
+    assert (raised.value.code, raised.value.type) == ("InternalServiceError", "InternalServerError")
 
 
 # ---- mapping, without a server ----------------------------------------------------------

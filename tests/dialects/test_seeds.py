@@ -14,6 +14,9 @@ Seed 002 has no runnable code (its example is pseudo-code over an unnamed SDK), 
 sequence is replayed with `requests` as the seed describes it.
 """
 
+# The seeds' code below is kept as written, long lines and en dashes included.
+# ruff: noqa: E501, RUF001
+
 from __future__ import annotations
 
 import base64

@@ -127,11 +127,13 @@ def _announce(settings: Settings, admin_key: str | None) -> None:
 
 
 def create_app(settings: Settings, *, engines: EngineRegistry | None = None) -> FastAPI:
-    engine_registry = engines or EngineRegistry()
+    engine_registry = engines or EngineRegistry(settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime, workflows = await asyncio.to_thread(build_runtime, settings, engine_registry)
+        for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
+            log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
         preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
         admin_key = runtime.keys.bootstrap(settings.admin_key_path, preset)
         if settings.print_admin_key:

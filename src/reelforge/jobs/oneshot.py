@@ -10,9 +10,8 @@ from pathlib import Path
 from reelforge.engines.base import DecodedReference, RenderRequest
 from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import InvalidReference
-from reelforge.intake.limits import Limits
 from reelforge.intake.probe import probe
-from reelforge.intake.references import check_counts
+from reelforge.intake.rules import check_request_rules
 from reelforge.jobs.render import plan_video, render_video
 from reelforge.jobs.service import choose_aspect
 from reelforge.settings import Settings
@@ -40,7 +39,8 @@ def generate_file(
         spec.model, default_model=settings.default_model, engines=registry.names()
     )
     engine = registry.get(resolved.engine)
-    check_counts(spec.references, Limits())
+    limits = settings.limits.to_limits()
+    check_request_rules(spec.prompt, spec.references, limits)
     with tempfile.TemporaryDirectory(prefix="reelforge-generate-") as tmp_name:
         tmp = Path(tmp_name)
         refs: list[DecodedReference] = []
@@ -54,7 +54,7 @@ def generate_file(
                 )
             path = tmp / f"ref{i}"
             path.write_bytes(ref.data)
-            info = probe(path, ref.kind, param=f"references[{i}]", index=i)
+            info = probe(path, ref.kind, param=f"references[{i}]", index=i, limits=limits)
             per_kind[ref.kind] = per_kind.get(ref.kind, 0) + 1
             refs.append(
                 DecodedReference(

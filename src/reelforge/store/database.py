@@ -21,7 +21,10 @@ def open_database(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        parsed = sa.make_url(url)
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 ships with DBOS
+        engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
     migrate(engine)
     return engine
 

@@ -60,7 +60,15 @@ async def upload_file(request: Request, runtime: RuntimeDep, key: GenerateKey) -
             "file is not a recognised image (PNG, JPEG, WebP, BMP, TIFF, GIF), video (MP4, MOV) "
             "or audio (MP3, WAV) file", code="invalid_reference.format", param="file",
         )  # fmt: skip
-    stored = await asyncio.to_thread(runtime.intake.store_bytes, data, kind, param="file", index=0)
+    stored = await asyncio.to_thread(
+        runtime.intake.store_bytes,
+        data,
+        kind,
+        param="file",
+        index=None,
+        mime_type=upload.content_type,
+        filename=upload.filename,
+    )
     rec = FileRecord(
         id="file_" + secrets.token_hex(12), owner_key_id=key.id, kind=kind.value,
         storage_key=stored.storage_key, sha256=stored.sha256, bytes=stored.bytes,

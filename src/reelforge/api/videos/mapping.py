@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from reelforge.api.common.spec_fields import (
     parse_aspect,
@@ -14,7 +14,7 @@ from reelforge.api.common.spec_fields import (
     parse_seed,
     parse_size_field,
 )
-from reelforge.errors import InvalidRequest
+from reelforge.errors import InvalidReference, InvalidRequest
 from reelforge.intake.probe import sniff_kind
 from reelforge.spec import (
     DEFAULT_SECONDS,
@@ -27,6 +27,15 @@ from reelforge.spec import (
 )
 
 
+class Upload(NamedTuple):
+    """A file of a multipart create, in form order."""
+
+    field: str
+    data: bytes
+    filename: str | None
+    content_type: str | None
+
+
 def _reference(item: Any, i: int) -> ReferenceInput:
     param = f"references[{i}]"
     if not isinstance(item, dict):
@@ -37,6 +46,13 @@ def _reference(item: Any, i: int) -> ReferenceInput:
     except ValueError as exc:
         raise InvalidRequest(f"{param}: {exc}", code="invalid_reference.type", param=param) from exc
     url, file_id, data = item.get("url"), item.get("file_id"), item.get("data")
+    if data == "" or url == "":
+        raise InvalidReference(
+            f"{param} is empty (0 bytes)",
+            code="invalid_reference.empty",
+            param=param,
+            reference_index=i,
+        )
     if sum(x is not None for x in (url, file_id, data)) != 1:
         raise InvalidRequest(
             f"{param} needs exactly one of url, file_id or data",
@@ -47,7 +63,7 @@ def _reference(item: Any, i: int) -> ReferenceInput:
 
 def spec_from_fields(
     fields: dict[str, Any],
-    uploads: list[tuple[str, bytes, str | None]],
+    uploads: list[Upload],
     *,
     default_model: str,
 ) -> GenerationSpec:
@@ -69,8 +85,8 @@ def spec_from_fields(
     seconds = DEFAULT_SECONDS if seconds_raw is None else parse_seconds(seconds_raw)
 
     refs: list[ReferenceInput] = []
-    for name, data, filename in uploads:
-        refs.append(_upload(name, data, filename, len(refs)))
+    for upload in uploads:
+        refs.append(_upload(upload))
     input_ref = fields.get("input_reference")
     if isinstance(input_ref, str) and input_ref.startswith("{"):
         input_ref = json.loads(input_ref)
@@ -137,6 +153,12 @@ _FIELD_KINDS = {
 }  # fmt: skip
 
 
-def _upload(name: str, data: bytes, filename: str | None, i: int) -> ReferenceInput:
-    kind = _FIELD_KINDS.get(name.rstrip("[]")) or sniff_kind(data[:16]) or ReferenceKind.IMAGE
-    return ReferenceInput(kind=kind, data=data, filename=filename)
+def _upload(upload: Upload) -> ReferenceInput:
+    kind = (
+        _FIELD_KINDS.get(upload.field.rstrip("[]"))
+        or sniff_kind(upload.data[:16])
+        or ReferenceKind.IMAGE
+    )
+    return ReferenceInput(
+        kind=kind, data=upload.data, filename=upload.filename, mime_type=upload.content_type
+    )

@@ -72,4 +72,6 @@ def video_object(runtime: Runtime, job: Job) -> dict[str, Any]:
         "end_user_id": job.end_user_id,
         "remixed_from_video_id": None,
         "urls": download_urls(runtime, job),
+        # The shot plan the engine followed (shots, camera moves, timing, @Image bindings).
+        "plan": job.plan,
     }

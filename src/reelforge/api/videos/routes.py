@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from reelforge.api.deps import ReadKey, RuntimeDep, current_key, key_from_headers
-from reelforge.api.videos.mapping import spec_from_fields
+from reelforge.api.videos.mapping import Upload, spec_from_fields
 from reelforge.api.videos.presenter import VARIANTS, video_object
 from reelforge.api.videos.wire import VideoCreateRequest
 from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
@@ -43,7 +43,7 @@ _STATUS_FILTER = {"queued": JobStatus.QUEUED, "in_progress": JobStatus.RUNNING,
 
 async def read_create_fields(
     request: Request, max_bytes: int
-) -> tuple[dict[str, Any], list[tuple[str, bytes, str | None]]]:
+) -> tuple[dict[str, Any], list[Upload]]:
     """The request's fields and uploaded files, JSON or multipart alike."""
     length = request.headers.get("content-length")
     if length and int(length) > max_bytes:
@@ -54,10 +54,10 @@ async def read_create_fields(
     ):
         form = await request.form(max_files=20, max_fields=100)
         fields: dict[str, Any] = {}
-        uploads: list[tuple[str, bytes, str | None]] = []
+        uploads: list[Upload] = []
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
-                uploads.append((name, await value.read(), value.filename))
+                uploads.append(Upload(name, await value.read(), value.filename, value.content_type))
             else:
                 fields[name] = value
         return fields, uploads

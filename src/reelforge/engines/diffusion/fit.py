@@ -73,10 +73,14 @@ def native_frames_for(num_frames: int, native_fps: float, rule: FrameRule) -> in
     return rule.snap(needed)
 
 
-def retime_indices(num_frames: int, native_fps: float, available: int) -> list[int]:
-    """For each output frame at 24 fps, the index of the generated frame shown at that instant
-    (nearest earlier-or-equal frame, clipped to what was generated)."""
-    step = native_fps / OUTPUT_FPS
+def retime_indices(
+    num_frames: int, native_fps: float, available: int, dst_fps: float = OUTPUT_FPS
+) -> list[int]:
+    """For each output frame at `dst_fps` (24), the index of the source frame (at `native_fps`)
+    shown at that instant: the latest one not after it, clipped to what exists."""
+    if available < 1:
+        raise ValueError("no frames to retime")
+    step = native_fps / dst_fps
     return [min(available - 1, math.floor(j * step + 1e-9)) for j in range(num_frames)]
 
 

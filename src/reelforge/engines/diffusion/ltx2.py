@@ -1,0 +1,305 @@
+"""`ltx2`: LTX-2 / 2.3 / 2.5 (Lightricks) through diffusers' `LTX2ConditionPipeline`.
+
+One transformer denoises video and audio latents together; a vocoder turns the audio latents into
+a stereo waveform, so the clip comes with its own soundtrack.
+
+What it does with each reference kind (conditions are `LTX2VideoCondition(frames, index,
+strength)`; `index` is a *latent* frame index, one latent frame = 8 output frames):
+
+- **first_frame / last_frame images**: conditions at index 0 / -1, strength 1.0.
+- **images** (role `reference`): LTX-2 has no identity-reference input. The images a shot uses
+  become keyframes: the first at index 0 (strength 0.8, so the clip starts from it unless a
+  first frame was given), the others spread evenly over the clip at strength 0.5.
+- **video** (the first one): its first 17 frames, at 24 fps, condition the opening at strength 0.5
+  (look and motion); the IC-LoRA reference path (`LTX2InContextPipeline`) is not wired.
+- **audio**: LTX-2 takes no audio input. A reference audio clip becomes the soundtrack (fitted to
+  the duration) instead of the generated audio; without one the generated audio is used.
+
+Frames and size: 24 fps natively, `8k+1` frames (257 = 10.7 s per call), canvas a multiple of 32
+with the output's aspect ratio and the preset's short-edge cap (512 fast, 768 pro). Output:
+trimmed to exactly `num_frames`, each frame scaled to cover the asked size and centre-cropped.
+Multi-shot plans: one call per shot, joined with hard cuts. Longer shots: chunks; a later chunk is
+conditioned on the last 17 frames of the previous one (a video condition at index 0) and
+colour-matched to the first chunk.
+
+Presets assume a distilled transformer (LTX-2.5's `transformer/`, or LTX-2 with the distilled
+LoRA): both run the 8 distilled sigmas with guidance 1; `engine_steps` switches to a plain
+schedule of that many steps (with `engine_guidance_scale`, e.g. 3.0, for full checkpoints). The
+two-stage latent upsampling recipe (`LTX2LatentUpsamplePipeline`) is left out: the output is
+upscaled by `fit_frame` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from reelforge.engines.base import (
+    AudioTrack,
+    CancelToken,
+    ProgressCallback,
+    Rendering,
+    RenderRequest,
+)
+from reelforge.engines.diffusion.audio import reference_soundtrack
+from reelforge.engines.diffusion.common import (
+    DiffusionEngine,
+    Preset,
+    Segment,
+    StepTracker,
+    check_counts,
+    fitted_frames,
+    generator,
+    join_audio,
+    pick_preset,
+    plain_mentions,
+    plan_segments,
+    references_of,
+    request_preset,
+)
+from reelforge.engines.diffusion.fit import (
+    LTX2_FRAMES,
+    fit_frame,
+    generation_size,
+    match_colour,
+    split_frames,
+    to_uint8_frames,
+)
+from reelforge.engines.diffusion.loading import import_diffusers, load_pipeline
+from reelforge.spec import ReferenceKind, ReferenceRole
+
+NATIVE_FPS = 24
+CANVAS_MULTIPLE = 32
+CONTEXT_FRAMES = 17  # 8k+1 frames of the previous chunk condition the next one
+FIRST_WINDOW = LTX2_FRAMES.window  # 257 frames
+NEXT_WINDOW = LTX2_FRAMES.window - CONTEXT_FRAMES
+REFERENCE_OPENING_STRENGTH = 0.8
+REFERENCE_KEYFRAME_STRENGTH = 0.5
+VIDEO_STRENGTH = 0.5
+MAX_SEQUENCE_LENGTH = 1024
+NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
+
+# DISTILLED_SIGMA_VALUES of diffusers.pipelines.ltx2.utils (8 steps).
+DISTILLED_SIGMAS = (1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875)
+
+PRESETS = {
+    "fast": Preset(
+        "fast", steps=8, guidance_scale=1.0, max_short_edge=512, sigmas=DISTILLED_SIGMAS
+    ),
+    "pro": Preset("pro", steps=8, guidance_scale=1.0, max_short_edge=768, sigmas=DISTILLED_SIGMAS),
+}
+
+
+class Ltx2Engine(DiffusionEngine):
+    name = "ltx2"
+    setting = "engine_ltx2_model"
+    max_sequence_length = MAX_SEQUENCE_LENGTH
+    use_cross_timestep = True  # LTX-2.3/2.5 behaviour; False is LTX-2.0's
+
+    def check_inputs(self, request: RenderRequest) -> None:
+        check_counts(
+            request,
+            self.name,
+            {ReferenceKind.IMAGE: 9, ReferenceKind.VIDEO: 1, ReferenceKind.AUDIO: 1},
+        )
+
+    def _load(self) -> Any:
+        diffusers = import_diffusers()
+        return load_pipeline(
+            diffusers.LTX2ConditionPipeline, self.options, self.source(), self.setting
+        )
+
+    def _render(
+        self, pipe: Any, request: RenderRequest, progress: ProgressCallback, cancel: CancelToken
+    ) -> Rendering:
+        preset = pick_preset(PRESETS, request_preset(request), self.options)
+        gw, gh = generation_size(
+            request.width,
+            request.height,
+            multiple=CANVAS_MULTIPLE,
+            max_short_edge=preset.max_short_edge,
+        )
+        segments = plan_segments(
+            request, FIRST_WINDOW, NEXT_WINDOW, per_shot=True, split=split_frames
+        )
+        steps = len(preset.sigmas) if preset.sigmas else preset.steps
+        tracker = StepTracker(progress, cancel, len(segments) * steps)
+        images = _images(request, gw, gh)
+        video = _video(request, gw, gh)
+        request.log(
+            f"ltx2: {len(segments)} call(s) of {steps} steps at {gw}x{gh}, preset {preset.name}"
+        )
+        chunks: list[np.ndarray] = []
+        tracks: list[AudioTrack] = []
+        previous: np.ndarray | None = None
+        shot_first: np.ndarray | None = None
+        for n, seg in enumerate(segments):
+            tracker.check()
+            context = previous[-CONTEXT_FRAMES:] if seg.continues and previous is not None else None
+            extra = len(context) if context is not None else 0
+            native = LTX2_FRAMES.snap(seg.num_frames + extra)
+            conditions = self._conditions(
+                seg, images, video, context, first=n == 0, last=n == len(segments) - 1,
+                num_frames=native,
+            )  # fmt: skip
+            frames, track = self._call(pipe, request, seg, preset, gw, gh, native, conditions,
+                                       tracker, offset=sum(s.num_frames for s in segments[:n]))
+            out = frames[extra : extra + seg.num_frames]
+            if seg.continues and shot_first is not None:
+                out = match_colour(out, shot_first)
+            else:
+                shot_first = out
+            chunks.append(out)
+            tracks.append(_cut(track, extra / NATIVE_FPS, seg.num_frames / NATIVE_FPS))
+            previous = frames
+        audio: AudioTrack | None = None
+        if request.generate_audio:
+            seconds = request.num_frames / request.fps
+            audio = reference_soundtrack(request, seconds) or join_audio(tracks)
+        tracker.report(1.0)
+        return Rendering(fitted_frames(chunks, NATIVE_FPS, request.width, request.height), audio)
+
+    def _conditions(
+        self,
+        seg: Segment,
+        images: dict[tuple[ReferenceRole, int], np.ndarray],
+        video: np.ndarray | None,
+        context: np.ndarray | None,
+        *,
+        first: bool,
+        last: bool,
+        num_frames: int,
+    ) -> list[Any]:
+        from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
+        from PIL import Image
+
+        conditions: list[Any] = []
+        opening_taken = False
+        if context is not None:
+            conditions.append(LTX2VideoCondition(frames=[Image.fromarray(f) for f in context]))
+            opening_taken = True
+        first_frames = [v for (role, _), v in images.items() if role is ReferenceRole.FIRST_FRAME]
+        if first and first_frames and not opening_taken:
+            conditions.append(LTX2VideoCondition(frames=Image.fromarray(first_frames[0]), index=0))
+            opening_taken = True
+        last_frames = [v for (role, _), v in images.items() if role is ReferenceRole.LAST_FRAME]
+        if last and last_frames:
+            conditions.append(LTX2VideoCondition(frames=Image.fromarray(last_frames[0]), index=-1))
+        if video is not None and not opening_taken:
+            conditions.append(
+                LTX2VideoCondition(
+                    frames=[Image.fromarray(f) for f in video[:CONTEXT_FRAMES]],
+                    index=0,
+                    strength=VIDEO_STRENGTH,
+                )
+            )
+            opening_taken = True
+        refs = [
+            images[(ReferenceRole.REFERENCE, i)]
+            for i in seg.image_indices
+            if (ReferenceRole.REFERENCE, i) in images
+        ]
+        latent_frames = (num_frames - 1) // 8 + 1
+        if refs and not opening_taken:
+            conditions.append(
+                LTX2VideoCondition(
+                    frames=Image.fromarray(refs[0]), index=0, strength=REFERENCE_OPENING_STRENGTH
+                )
+            )
+            refs = refs[1:]
+        for k, ref in enumerate(refs):
+            # Spread the other references over the clip's latent frames (never the first one).
+            index = 1 + (k + 1) * (latent_frames - 1) // (len(refs) + 1)
+            if 0 < index < latent_frames:
+                conditions.append(
+                    LTX2VideoCondition(
+                        frames=Image.fromarray(ref), index=index, strength=REFERENCE_KEYFRAME_STRENGTH
+                    )
+                )
+        return conditions
+
+    def _call(
+        self,
+        pipe: Any,
+        request: RenderRequest,
+        seg: Segment,
+        preset: Preset,
+        gw: int,
+        gh: int,
+        native: int,
+        conditions: list[Any],
+        tracker: StepTracker,
+        *,
+        offset: int,
+    ) -> tuple[np.ndarray, AudioTrack]:
+        guidance: dict[str, Any] = {"guidance_scale": preset.guidance_scale}
+        if preset.guidance_scale <= 1.0:  # distilled: no CFG, no STG, no modality guidance
+            guidance.update(
+                stg_scale=0.0, audio_stg_scale=0.0, modality_scale=1.0, audio_modality_scale=1.0,
+                audio_guidance_scale=1.0, spatio_temporal_guidance_blocks=None,
+            )  # fmt: skip
+        schedule: dict[str, Any] = (
+            {"sigmas": list(preset.sigmas), "num_inference_steps": len(preset.sigmas)}
+            if preset.sigmas
+            else {"num_inference_steps": preset.steps}
+        )
+        video, audio = pipe(
+            conditions=conditions or None,
+            prompt=plain_mentions(seg.prompt),
+            negative_prompt=NEGATIVE_PROMPT,
+            height=gh,
+            width=gw,
+            num_frames=native,
+            frame_rate=float(NATIVE_FPS),
+            generator=generator(request.seed + seg.shot * 1009 + offset),
+            use_cross_timestep=self.use_cross_timestep,
+            max_sequence_length=self.max_sequence_length,
+            output_type="np",
+            return_dict=False,
+            callback_on_step_end=tracker.callback,
+            **guidance,
+            **schedule,
+        )
+        frames = to_uint8_frames(video[0])
+        samples = audio[0].float().cpu().numpy().astype(np.float32)
+        if samples.ndim == 1:
+            samples = samples[None, :]
+        rate = int(pipe.vocoder.config.output_sampling_rate)
+        return frames, AudioTrack(samples=samples, sample_rate=rate)
+
+
+def _images(request: RenderRequest, gw: int, gh: int) -> dict[tuple[ReferenceRole, int], np.ndarray]:
+    """Every image reference fitted to the canvas, by (role, index)."""
+    from reelforge.media.decode import load_image
+
+    return {
+        (ref.role, ref.index): fit_frame(load_image(ref.path), gw, gh)
+        for ref in references_of(request, ReferenceKind.IMAGE)
+    }
+
+
+def _video(request: RenderRequest, gw: int, gh: int) -> np.ndarray | None:
+    """The first video reference's opening, at 24 fps, fitted to the canvas."""
+    from reelforge.engines.diffusion.fit import retime_indices
+    from reelforge.media.decode import iter_video_frames
+
+    videos = references_of(request, ReferenceKind.VIDEO)
+    if not videos:
+        return None
+    ref = videos[0]
+    src_fps = ref.fps or 24.0
+    limit = int(CONTEXT_FRAMES * src_fps / NATIVE_FPS) + 2
+    frames = [fit_frame(f, gw, gh) for f in iter_video_frames(ref.path, max_frames=limit)]
+    idx = retime_indices(CONTEXT_FRAMES, src_fps, len(frames), dst_fps=NATIVE_FPS)
+    return np.stack([frames[i] for i in idx])
+
+
+def _cut(track: AudioTrack, start: float, seconds: float) -> AudioTrack:
+    """`seconds` of a track from `start` (zero-padded if short)."""
+    a = round(start * track.sample_rate)
+    n = round(seconds * track.sample_rate)
+    samples = track.samples[:, a : a + n]
+    if samples.shape[1] < n:
+        samples = np.pad(samples, ((0, 0), (0, n - samples.shape[1])))
+    return AudioTrack(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=track.sample_rate)
