@@ -35,11 +35,16 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "REELFORGE_PRINT_ADMIN_KEY": "false",
     }
     proc = subprocess.Popen([sys.executable, "-m", "tests.fixtures.serve"], cwd=ROOT, env=env)
+    _wait_ready(proc, port)
+    return proc
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
+                return
         except httpx.TransportError:
             pass
         if proc.poll() is not None:

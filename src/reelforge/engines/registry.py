@@ -92,19 +92,21 @@ class EngineRegistry:
     def __contains__(self, name: str) -> bool:
         return name in self._factories
 
+    def factory(self, name: str) -> EngineFactory:
+        """The picklable factory of an engine, to build it in a worker process."""
+        try:
+            return self._factories[name]
+        except KeyError:
+            raise UnknownModel(
+                f"engine {name!r} is not available here; available: {', '.join(self.names())}",
+                code="invalid_request.unknown_engine",
+                param="model",
+            ) from None
+
     def get(self, name: str) -> Engine:
         with self._lock:
             if name not in self._built:
-                try:
-                    factory = self._factories[name]
-                except KeyError:
-                    raise UnknownModel(
-                        f"engine {name!r} is not available here; available: "
-                        f"{', '.join(self.names())}",
-                        code="invalid_request.unknown_engine",
-                        param="model",
-                    ) from None
-                self._built[name] = factory()
+                self._built[name] = self.factory(name)()
             return self._built[name]
 
     def in_use(self) -> list[str]:
