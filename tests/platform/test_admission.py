@@ -155,3 +155,14 @@ def test_moderation_patterns_refuse_prompt_without_charge(tmp_path: Path) -> Non
         ok = c.post("/v1/videos", json=BODY)
         assert ok.status_code == 202
         wait_terminal(c, ok.json()["id"])
+
+
+def test_daily_budget_refuses_beyond_todays_spend(client: TestClient) -> None:
+    key = _new_key(client, unlimited=True, daily_budget=0.5)
+    h = _headers(key)
+    first = client.post("/v1/videos", json={**BODY, "size": "1280x720"}, headers=h)  # 0.3024
+    assert first.status_code == 202
+    second = client.post("/v1/videos", json={**BODY, "size": "1280x720"}, headers=h)
+    assert second.status_code == 402
+    assert second.json()["error"]["code"] == "insufficient_credits.daily_budget"
+    wait_terminal(client, first.json()["id"], headers=h)

@@ -1,0 +1,70 @@
+"""The client commands of the CLI against a real server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+from tests.conftest import ADMIN_KEY
+from tests.jobs.test_crash_recovery import ROOT, _free_port, _wait_ready
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REELFORGE_DATA_DIR": str(tmp_path / "data"),
+        "REELFORGE_PORT": str(port),
+        "REELFORGE_BOOTSTRAP_KEY": ADMIN_KEY,
+        "REELFORGE_DEFAULT_MODEL": "ok",
+        "REELFORGE_PRINT_ADMIN_KEY": "false",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fixtures.serve"], cwd=ROOT, env=env)
+    _wait_ready(proc, port)
+    yield f"http://127.0.0.1:{port}"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def _cli(url: str, *args: str, key: str = ADMIN_KEY) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "reelforge"), "--url", url, "--api-key", key, *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_keys_submit_wait_download(server: str, tmp_path: Path) -> None:
+    created = _cli(server, "keys", "create", "--name", "cli-user")
+    assert created.returncode == 0, created.stderr
+    info = json.loads(created.stdout)
+    assert info["key"].startswith("rf_")
+    listed = _cli(server, "keys", "list")
+    assert "cli-user" in listed.stdout
+
+    user_key = info["key"]
+    sub = _cli(server, "submit", "--prompt", "a red ball", "--seconds", "1",
+               "--resolution", "480p", "--wait", "--json", key=user_key)  # fmt: skip
+    assert sub.returncode == 0, sub.stderr
+    video = json.loads(sub.stdout[sub.stdout.index("{") :])
+    status = _cli(server, "status", video["id"], key=user_key)
+    assert "completed" in status.stdout
+    out = tmp_path / "v.mp4"
+    dl = _cli(server, "download", video["id"], "-o", str(out), key=user_key)
+    assert dl.returncode == 0, dl.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.width == 854
+
+    revoked = _cli(server, "keys", "revoke", info["id"])
+    assert revoked.returncode == 0
+    denied = _cli(server, "status", video["id"], key=user_key)
+    assert denied.returncode == 1 and "invalid or revoked" in denied.stderr
