@@ -100,7 +100,8 @@ class Settings(BaseSettings):
         default="MiniMaxAI/MiniMax-H3", description="minimax-h3 weights: hub id or local directory"
     )
     engine_ltx2_model: str = Field(
-        default="Lightricks/LTX-2.5-Diffusers", description="ltx2 weights: hub id or local directory"
+        default="Lightricks/LTX-2.5-Diffusers",
+        description="ltx2 weights: hub id or local directory",
     )
     engine_wan_vace_model: str = Field(
         default="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
@@ -114,7 +115,8 @@ class Settings(BaseSettings):
     engine_device: str = Field(default="cuda", description="torch device, e.g. cuda, cuda:1")
     engine_dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
     engine_offload: Literal["none", "model", "sequential", "group"] = Field(
-        default="none", description="CPU offload: none (fastest), model, group, sequential (least VRAM)"
+        default="none",
+        description="CPU offload: none (fastest), model, group, sequential (least VRAM)",
     )
     engine_local_files_only: bool = Field(
         default=False, description="never download weights (offline clusters)"
@@ -133,7 +135,9 @@ class Settings(BaseSettings):
     )
     engine_vae_tiling: bool = False
     engine_steps: int | None = Field(
-        default=None, ge=1, description="denoising steps for every preset (e.g. 4 with a distill LoRA)"
+        default=None,
+        ge=1,
+        description="denoising steps for every preset (e.g. 4 with a distill LoRA)",
     )
     engine_guidance_scale: float | None = Field(default=None, ge=0)
     engine_max_short_edge: int | None = Field(

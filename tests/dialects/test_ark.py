@@ -24,7 +24,8 @@ from reelforge.api.ark.errors import ark_error_body
 from reelforge.api.ark.flags import split_flags
 from reelforge.api.ark.mapping import parse_create
 from reelforge.api.errors import install_error_handlers, register_error_renderer
-from reelforge.errors import InvalidRequest
+from reelforge.engines.models import resolve_model
+from reelforge.errors import InvalidRequest, UnknownModel
 from reelforge.spec import AspectRatio, ReferenceRole, Resolution
 from tests.conftest import ADMIN_KEY
 from tests.dialects.loopback import Peer, assert_mp4, running_peer
@@ -375,3 +376,32 @@ def test_parse_create_roles_nulls_and_body_over_flags() -> None:
         with pytest.raises(InvalidRequest) as raised:
             parse_create({**body, **bad}, default_model="ok")
         assert (raised.value.param or "").startswith(param), raised.value
+
+
+# the model ids of the seeds, the Ark docs, the resellers and the openai SDK
+DOCUMENTED_MODELS = {
+    "seedance-2.0": "pro", "seedance-2-0-fast": "fast", "Seedance-2.0-Pro": "pro",
+    "dreamina-seedance-2-0-260128": "pro", "dreamina-seedance-2-0-fast-260128": "fast",
+    "doubao-seedance-2-0-260128": "pro", "doubao-seedance-2-0-fast-260128": "fast",
+    "seedance-2-0-260128": "pro", "seedance-1-5-pro-251215": "pro",
+    "dreamina-seedance-2-5-260628": "pro", "bytedance-seedance-2-0-reference-to-video": "pro",
+    "bytedance/seedance-2.0/reference-to-video": "pro",
+    "bytedance/seedance-2.0/fast/reference-to-video": "fast",
+    "sora-2": "fast", "sora-2-pro": "pro",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("model", "preset"), sorted(DOCUMENTED_MODELS.items()))
+def test_documented_model_ids_resolve(model: str, preset: str) -> None:
+    engines = ["preview", "minimax-h3"]
+    assert resolve_model(model, default_model="minimax-h3", engines=engines).label == (
+        f"minimax-h3:{preset}"
+    )
+    assert resolve_model(model, default_model="preview", engines=engines).label == "preview"
+
+
+def test_unknown_model_is_refused_naming_the_choices() -> None:
+    with pytest.raises(UnknownModel) as raised:
+        resolve_model("seedance-9", default_model="preview", engines=["preview"])
+    assert raised.value.http_status == 404 and raised.value.param == "model"
+    assert "preview" in raised.value.message

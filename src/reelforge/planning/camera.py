@@ -1,14 +1,15 @@
 """Camera vocabulary: the words of a prompt that name a camera move, and how fast it is.
 
 Pure text. The first move named wins; its speed comes from words in the same clause, so "a fast
-car, the camera slowly zooms in" is a slow zoom, not a fast one.
+car, the camera slowly zooms in" is a slow zoom, not a fast one. Handheld shake is not a move but
+a modifier of any move ("handheld pan left"): `find_shake` reads it on its own.
 """
 
 from __future__ import annotations
 
 import re
 
-from reelforge.planning.shots import CameraMove
+from reelforge.planning.model import CameraMove
 
 SLOW = 0.5
 NORMAL = 1.0
@@ -26,6 +27,9 @@ _CAM_MOVES = (
     r"\bcamera\s+(?:\w+ly\s+)?(?:moves?|moving|travels?|travelling|traveling|creeps?|glides?)"
 )
 _AROUND = r"(?:\s+(?:around|round)(?:\s+(?:the|a|an|him|her|it|them)(?:\s+\w+)?)?)?"
+
+
+_CRANE = r"(?:\bcran(?:e|es|ed|ing)|\bboom(?:s|ed|ing)?|\bpedestal(?:s|ing)?)"
 
 
 def _verb(stem: str) -> str:
@@ -56,6 +60,18 @@ _PATTERNS: tuple[tuple[CameraMove, str], ...] = (
         rf"(?:{_verb('dolly')}|{_verb('dollie')}|{_verb('pull')}|{_CAM_MOVES})"
         rf"[\s-]+{_OUT}\b",
     ),
+    (
+        CameraMove.CRANE_DOWN,
+        rf"{_CRANE}(?:\s+shot)?[\s-]+{_DOWN}\b"
+        r"|\bcamera\s+(?:\w+ly\s+)?(?:descends?|descending|lowers?|lowering|sinks?|drops?)\b",
+    ),
+    (
+        CameraMove.CRANE_UP,
+        rf"{_CRANE}(?:\s+shot)?[\s-]+{_UP}\b"
+        r"|\bcamera\s+(?:\w+ly\s+)?(?:rises?|rising|ascends?|ascending|lifts?|climbs?)\b"
+        # A crane with no direction rises ("crane" alone may be the bird: it needs "shot").
+        r"|\bcrane\s+shot\b|\bcamera\s+cranes?\b|\bcraning\s+shot\b",
+    ),
     (CameraMove.ZOOM_IN, rf"{_verb('zoom')}[\s-]+{_IN}\b|{_verb('zoom')}\b(?![\s-]+{_OUT})"),
     (CameraMove.ZOOM_OUT, rf"{_verb('zoom')}[\s-]+{_OUT}\b"),
     (CameraMove.PAN_LEFT, rf"{_verb('pan')}[\s-]+{_LEFT}\b"),
@@ -75,6 +91,33 @@ _SLOW_WORDS = re.compile(
 )
 _FAST_WORDS = re.compile(r"\b(?:fast|quick|quickly|rapid|rapidly|swift|swiftly)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[.;,!?\n]")
+
+
+# Handheld: a modifier of any move, with its own strength words.
+_SHAKE = re.compile(
+    r"\bhand[\s-]?held\b|\bshaky[\s-]?cam(?:era)?\b|\bcamera\s+shake\b|\bcamera\s+shakes\b"
+    r"|\bshak(?:y|ing)\s+camera\b|\bjittery\s+camera\b|\bcamera\s+(?:jitters?|wobbles?)\b"
+    r"|\bdocumentary[\s-]style\s+camera\b",
+    re.IGNORECASE,
+)
+_LIGHT_SHAKE = re.compile(r"\b(?:slight(?:ly)?|subtle|gentle|light(?:ly)?|soft)\b", re.IGNORECASE)
+_HEAVY_SHAKE = re.compile(
+    r"\b(?:heavy|heavily|violent(?:ly)?|strong(?:ly)?|intense|wild(?:ly)?|very\s+shaky)\b",
+    re.IGNORECASE,
+)
+
+
+def find_shake(text: str) -> float | None:
+    """The handheld shake a text asks for (0.5 slight, 1.0, 2.0 heavy), None when it names none."""
+    m = _SHAKE.search(text)
+    if m is None:
+        return None
+    clause = _clause(text, m.start())
+    if _HEAVY_SHAKE.search(clause):
+        return 2.0
+    if _LIGHT_SHAKE.search(clause):
+        return 0.5
+    return 1.0
 
 
 def parse_camera(text: str) -> tuple[CameraMove, float]:
@@ -105,12 +148,22 @@ def find_camera(text: str) -> tuple[CameraMove, float] | None:
     return best[2], _clause_speed(text, start)
 
 
-def _clause_speed(text: str, pos: int) -> float:
+def _clause(text: str, pos: int) -> str:
+    """The clause (between , ; . ! ? or newlines) around position `pos`."""
     breaks_before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, pos)]
     begin = breaks_before[-1] if breaks_before else 0
     after = _CLAUSE_BREAK.search(text, pos)
     end = after.start() if after else len(text)
-    clause = text[begin:end]
+    return text[begin:end]
+
+
+def clause_speed(text: str, pos: int) -> float:
+    """The speed words of the clause around `pos`: 0.5 slow, 2.0 fast, else 1.0."""
+    return _clause_speed(text, pos)
+
+
+def _clause_speed(text: str, pos: int) -> float:
+    clause = _clause(text, pos)
     if _SLOW_WORDS.search(clause):
         return SLOW
     if _FAST_WORDS.search(clause):

@@ -17,8 +17,9 @@ from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import name_ark_fields
 from reelforge.api.ark.mapping import parse_create
 from reelforge.api.ark.presenter import STATUS_FROM_ARK, task_object
-from reelforge.api.ark.wire import ArkCreateRequest
+from reelforge.api.ark.wire import ArkCreateRequest, inline_schema
 from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.runtime import Runtime
 from reelforge.api.videos.routes import read_create_fields
 from reelforge.errors import Conflict, InvalidRequest, NotFound, ReelforgeError
 from reelforge.jobs.models import Job, JobStatus
@@ -30,7 +31,7 @@ _SCAN_PAGE = 200
 
 _CREATE_BODY = {
     "requestBody": {
-        "content": {"application/json": {"schema": ArkCreateRequest.model_json_schema()}},
+        "content": {"application/json": {"schema": inline_schema(ArkCreateRequest)}},
         "required": True,
     }
 }
@@ -94,7 +95,7 @@ def list_tasks(
     return {"items": items, "total": len(found)}
 
 
-def _recent(runtime: Any, key_id: str, since: float, status: JobStatus | None) -> list[Job]:
+def _recent(runtime: Runtime, key_id: str, since: float, status: JobStatus | None) -> list[Job]:
     """The key's jobs created since `since`, newest first (scanned page by page)."""
     found: list[Job] = []
     after: str | None = None
@@ -109,11 +110,11 @@ def _recent(runtime: Any, key_id: str, since: float, status: JobStatus | None) -
         after = page[-1].id
 
 
-def _by_ids(runtime: Any, key_id: str, ids: list[str], since: float) -> list[Job]:
+def _by_ids(runtime: Runtime, key_id: str, ids: list[str], since: float) -> list[Job]:
     found: dict[str, Job] = {}
     for task_id in ids:
         try:
-            job: Job = runtime.jobs.get(key_id, task_id)
+            job = runtime.jobs.get(key_id, task_id)
         except NotFound:
             continue
         if job.created_at >= since:
@@ -146,9 +147,9 @@ def delete_task(task_id: str, runtime: RuntimeDep, key: GenerateKey) -> JSONResp
     return JSONResponse({})
 
 
-def _task(runtime: Any, key_id: str, task_id: str) -> Job:
+def _task(runtime: Runtime, key_id: str, task_id: str) -> Job:
     try:
-        job: Job = runtime.jobs.get(key_id, task_id)
+        job = runtime.jobs.get(key_id, task_id)
     except NotFound:
         raise NotFound(
             f"the task {task_id!r} does not exist", code="not_found.task", param="id"

@@ -118,7 +118,9 @@ class StepTracker:
             self._last = fraction
             self._progress(fraction)
 
-    def callback(self, pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def callback(
+        self, pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
         """`callback_on_step_end` for diffusers pipelines."""
         try:
             self.step()

@@ -1,4 +1,4 @@
-"""Loading a diffusers pipeline: lazy imports, where the weights are, dtype, device, offload, levers.
+"""Loading a diffusers pipeline: lazy imports, weights checks, dtype, device, offload, levers.
 
 The same path serves a real checkpoint and the tiny ones the tests build: `from_pretrained(source,
 dtype=..., local_files_only=...)` on a hub id or a local directory, then placement and the speed
@@ -72,7 +72,9 @@ class DiffusionOptions:
 
 def diffusion_extra_missing() -> str | None:
     """Why the diffusion extra cannot be used, without importing it (cheap; for start-up checks)."""
-    missing = [m for m in ("torch", "diffusers", "transformers") if importlib.util.find_spec(m) is None]
+    missing = [
+        m for m in ("torch", "diffusers", "transformers") if importlib.util.find_spec(m) is None
+    ]
     if missing:
         return f"{', '.join(missing)} not installed; install the extra: {INSTALL_HINT}"
     return None
@@ -82,7 +84,9 @@ def import_torch() -> Any:
     try:
         import torch
     except ImportError as exc:
-        raise EngineUnavailable(f"the diffusion engines need torch: {INSTALL_HINT} ({exc})") from exc
+        raise EngineUnavailable(
+            f"the diffusion engines need torch: {INSTALL_HINT} ({exc})"
+        ) from exc
     return torch
 
 
@@ -148,12 +152,11 @@ def check_source(
         raise EngineUnavailable(
             f"{setting}={model!r} is neither an existing directory nor a hub id like owner/name"
         )
-    if local_files_only or _hub_offline():
-        if not _in_hub_cache(model, index_files):
-            raise EngineUnavailable(
-                f"{setting}={model!r} is not in the Hugging Face cache and downloads are off; "
-                f"pre-fetch it with `huggingface-cli download {model}` (docs/gpu.md)"
-            )
+    if (local_files_only or _hub_offline()) and not _in_hub_cache(model, index_files):
+        raise EngineUnavailable(
+            f"{setting}={model!r} is not in the Hugging Face cache and downloads are off; "
+            f"pre-fetch it with `huggingface-cli download {model}` (docs/gpu.md)"
+        )
     return model
 
 
@@ -335,5 +338,5 @@ def _check_device(device: str) -> None:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise EngineUnavailable(
             f"engine_device={device!r} but torch sees no CUDA device "
-            f"(torch {torch.__version__}); set REELFORGE_ENGINE_DEVICE=cpu only for tiny test models"
+            f"(torch {torch.__version__}); REELFORGE_ENGINE_DEVICE=cpu is for tiny test models"
         )

@@ -143,8 +143,18 @@ class Ltx2Engine(DiffusionEngine):
                 seg, images, video, context, first=n == 0, last=n == len(segments) - 1,
                 num_frames=native,
             )  # fmt: skip
-            frames, track = self._call(pipe, request, seg, preset, gw, gh, native, conditions,
-                                       tracker, offset=sum(s.num_frames for s in segments[:n]))
+            frames, track = self._call(
+                pipe,
+                request,
+                seg,
+                preset,
+                gw,
+                gh,
+                native,
+                conditions,
+                tracker,
+                offset=sum(s.num_frames for s in segments[:n]),
+            )
             out = frames[extra : extra + seg.num_frames]
             if seg.continues and shot_first is not None:
                 out = match_colour(out, shot_first)
@@ -214,7 +224,9 @@ class Ltx2Engine(DiffusionEngine):
             if 0 < index < latent_frames:
                 conditions.append(
                     LTX2VideoCondition(
-                        frames=Image.fromarray(ref), index=index, strength=REFERENCE_KEYFRAME_STRENGTH
+                        frames=Image.fromarray(ref),
+                        index=index,
+                        strength=REFERENCE_KEYFRAME_STRENGTH,
                     )
                 )
         return conditions
@@ -269,7 +281,9 @@ class Ltx2Engine(DiffusionEngine):
         return frames, AudioTrack(samples=samples, sample_rate=rate)
 
 
-def _images(request: RenderRequest, gw: int, gh: int) -> dict[tuple[ReferenceRole, int], np.ndarray]:
+def _images(
+    request: RenderRequest, gw: int, gh: int
+) -> dict[tuple[ReferenceRole, int], np.ndarray]:
     """Every image reference fitted to the canvas, by (role, index)."""
     from reelforge.media.decode import load_image
 
@@ -302,4 +316,6 @@ def _cut(track: AudioTrack, start: float, seconds: float) -> AudioTrack:
     samples = track.samples[:, a : a + n]
     if samples.shape[1] < n:
         samples = np.pad(samples, ((0, 0), (0, n - samples.shape[1])))
-    return AudioTrack(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=track.sample_rate)
+    return AudioTrack(
+        samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate=track.sample_rate
+    )

@@ -123,23 +123,33 @@ class H3Plan:
     soundtrack_from_reference: bool = False
 
 
-def plan_request(request: RenderRequest, video_has_audio: Callable[[DecodedReference], bool]) -> H3Plan:
+def plan_request(
+    request: RenderRequest, video_has_audio: Callable[[DecodedReference], bool]
+) -> H3Plan:
     """Which workflow, which references in which order, and the prompt with H3's labels."""
     refs = list(request.references)
-    firsts = [r for r in refs if r.kind is ReferenceKind.IMAGE and r.role is ReferenceRole.FIRST_FRAME]
-    lasts = [r for r in refs if r.kind is ReferenceKind.IMAGE and r.role is ReferenceRole.LAST_FRAME]
+    firsts = [
+        r for r in refs if r.kind is ReferenceKind.IMAGE and r.role is ReferenceRole.FIRST_FRAME
+    ]
+    lasts = [
+        r for r in refs if r.kind is ReferenceKind.IMAGE and r.role is ReferenceRole.LAST_FRAME
+    ]
     visual = [
         r
         for r in refs
-        if r.role is ReferenceRole.REFERENCE and r.kind in (ReferenceKind.IMAGE, ReferenceKind.VIDEO)
+        if r.role is ReferenceRole.REFERENCE
+        and r.kind in (ReferenceKind.IMAGE, ReferenceKind.VIDEO)
     ]
     audio = [r for r in refs if r.kind is ReferenceKind.AUDIO]
     if not visual:
         if firsts or lasts:
             return H3Plan(
-                "fl2va", strip_mentions(request.prompt), first_frame=(firsts or [None])[0],
-                last_frame=(lasts or [None])[0], soundtrack_from_reference=bool(audio),
-            )  # fmt: skip
+                "fl2va",
+                strip_mentions(request.prompt),
+                first_frame=firsts[0] if firsts else None,
+                last_frame=lasts[0] if lasts else None,
+                soundtrack_from_reference=bool(audio),
+            )
         return H3Plan("t2va", strip_mentions(request.prompt), soundtrack_from_reference=bool(audio))
     ordered = [r for r in refs if r.role is ReferenceRole.REFERENCE] + firsts + lasts
     planned: list[PlannedReference] = []
@@ -195,7 +205,7 @@ def step_end_block() -> Any:
     """A loop block that calls `step_end_callback(i, t)` after each denoising step."""
     from diffusers.modular_pipelines import InputParam, ModularPipelineBlocks
 
-    class ReelforgeStepEnd(ModularPipelineBlocks):  # type: ignore[misc]
+    class ReelforgeStepEnd(ModularPipelineBlocks):
         model_name = "minimax-h3"
 
         @property
@@ -223,7 +233,7 @@ def h3_blocks() -> Any:
     """MiniMaxH3Blocks with the step-end block appended to each workflow's denoising loop."""
     from diffusers.modular_pipelines import MiniMaxH3Blocks
 
-    blocks = MiniMaxH3Blocks()
+    blocks: Any = MiniMaxH3Blocks()
     for core in blocks.sub_blocks["denoise"].sub_blocks.values():
         core.sub_blocks["denoise"].sub_blocks["reelforge_step_end"] = step_end_block()
     return blocks
@@ -301,7 +311,7 @@ class MiniMaxH3Engine(DiffusionEngine):
         if self.options.offload == "model":
             from diffusers import ComponentsManager
 
-            manager = ComponentsManager()
+            manager: Any = ComponentsManager()
             manager.enable_auto_cpu_offload(device=self.options.device)
             for name in self._loaded:
                 module = getattr(pipe, name, None)
