@@ -309,6 +309,11 @@ class JobService:
         """Mark the job running; None when it must not run (canceled or finished meanwhile).
         A job already running is resumed (the process running it died)."""
         now = self._clock()
+        queued = self.load(job_id)
+        deadline = queued.execution_deadline
+        if queued.status is JobStatus.QUEUED and deadline is not None and deadline < now:
+            self._expire(queued.id, now)  # the janitor may not have ticked yet
+            return None
         self._repo.transition(
             job_id, {JobStatus.QUEUED}, JobStatus.RUNNING,
             started_at=now, updated_at=now, stage=Stage.INTAKE.value,
@@ -372,21 +377,22 @@ class JobService:
     def expire_overdue(self) -> list[str]:
         """Queued jobs past their execution deadline become `expired` (never charged)."""
         now = self._clock()
-        expired = []
-        for job in self._repo.overdue_queued(now):
-            error = {
-                "code": "expired.execution",
-                "message": "the video waited in the queue past its execution deadline",
-                "stage": Stage.QUEUED.value, "param": "execution_expires_after",
-                "reference_index": None, "retryable": True,
-            }  # fmt: skip
-            if self._repo.transition(
-                job.id, {JobStatus.QUEUED}, JobStatus.EXPIRED,
-                error=error, completed_at=now, updated_at=now,
-            ):  # fmt: skip
-                self._terminal(job.id)
-                expired.append(job.id)
-        return expired
+        return [job.id for job in self._repo.overdue_queued(now) if self._expire(job.id, now)]
+
+    def _expire(self, job_id: str, now: float) -> bool:
+        error = {
+            "code": "expired.execution",
+            "message": "the video waited in the queue past its execution deadline",
+            "stage": Stage.QUEUED.value, "param": "execution_expires_after",
+            "reference_index": None, "retryable": True,
+        }  # fmt: skip
+        moved = self._repo.transition(
+            job_id, {JobStatus.QUEUED}, JobStatus.EXPIRED,
+            error=error, completed_at=now, updated_at=now,
+        )  # fmt: skip
+        if moved:
+            self._terminal(job_id)
+        return moved
 
     def purge_expired_outputs(self) -> list[str]:
         """Delete the files of videos past their retention; the job stays, its links end."""

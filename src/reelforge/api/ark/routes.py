@@ -17,7 +17,8 @@ from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import name_ark_fields
 from reelforge.api.ark.mapping import parse_create
 from reelforge.api.ark.presenter import STATUS_FROM_ARK, task_object
-from reelforge.api.ark.wire import ArkCreateRequest, inline_schema
+from reelforge.api.ark.wire import ArkCreateRequest
+from reelforge.api.common.openapi import inline_schema
 from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
 from reelforge.api.runtime import Runtime
 from reelforge.api.videos.routes import read_create_fields

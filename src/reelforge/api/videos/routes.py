@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
+from reelforge.api.common.openapi import inline_schema
 from reelforge.api.deps import ReadKey, RuntimeDep, current_key, key_from_headers
 from reelforge.api.videos.mapping import Upload, spec_from_fields
 from reelforge.api.videos.presenter import VARIANTS, video_object
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1/videos", tags=["videos"])
 _CREATE_BODY = {
     "requestBody": {
         "content": {
-            "application/json": {"schema": VideoCreateRequest.model_json_schema()},
+            "application/json": {"schema": inline_schema(VideoCreateRequest)},
             "multipart/form-data": {"schema": {"type": "object", "properties": {
                 "prompt": {"type": "string"}, "seconds": {"type": "string"},
                 "size": {"type": "string"}, "model": {"type": "string"},
