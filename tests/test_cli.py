@@ -73,10 +73,11 @@ def test_bad_arguments_are_usage_errors(args: list[str]) -> None:
     assert result.exit_code == 2, result.output
 
 
-def test_worker_is_not_supported_yet() -> None:
-    result = runner.invoke(app, ["worker", "--engine", "preview"])
+def test_worker_refuses_an_unknown_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REELFORGE_DATA_DIR", str(tmp_path / "data"))
+    result = runner.invoke(app, ["worker", "--engine", "no-such-engine"])
     assert result.exit_code == 2
-    assert "serve" in result.output
+    assert "no-such-engine" in result.output
 
 
 def test_missing_api_key_names_the_ways_to_give_one() -> None:

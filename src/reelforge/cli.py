@@ -211,14 +211,22 @@ def serve(
 
 @app.command()
 def worker(
-    engine: Annotated[str, typer.Option("--engine", help="Engine whose queue to serve.")],
+    engine: Annotated[
+        list[str], typer.Option("--engine", help="Engine whose queue to serve (repeatable).")
+    ],
 ) -> None:
-    """Run workers only (not yet supported: `serve` runs the workers in embedded mode)."""
-    _fail(
-        f"`reelforge worker --engine {engine}` is not supported yet; "
-        "`reelforge serve` runs the workers inside the server process (embedded mode)",
-        code=2,
-    )
+    """Render jobs of the given engines, serving no HTTP (scale mode)."""
+    from reelforge.errors import ReelforgeError
+    from reelforge.logs import configure_logging
+    from reelforge.settings import Settings
+    from reelforge.worker import run_worker
+
+    settings = Settings()
+    configure_logging(settings.log_level, json_logs=settings.log_format == "json")
+    try:
+        run_worker(settings, engine)
+    except ReelforgeError as exc:
+        _fail(f"{exc.code}: {exc.message}", code=2)
 
 
 @app.command()

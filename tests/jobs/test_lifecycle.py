@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from reelforge.api.app import create_app
-from reelforge.api.runtime import Runtime
+from reelforge.runtime import Runtime
 from tests.conftest import ADMIN_KEY, make_settings, wait_terminal
 from tests.fixtures.engines.basic import fixture_registry
 

@@ -13,19 +13,15 @@ from fastapi import FastAPI, Request, Response
 
 from reelforge import __version__
 from reelforge.api.admin.routes import router as keys_router
-from reelforge.api.ark import ARK_DIALECT, ARK_PREFIX
+from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import ark_error_body
-from reelforge.api.ark.presenter import callback_body as ark_callback_body
 from reelforge.api.ark.routes import router as ark_router
 from reelforge.api.common.dialect_router import install_dialect
-from reelforge.api.eachlabs.presenter import DIALECT as EACHLABS
-from reelforge.api.eachlabs.presenter import webhook_builder as eachlabs_webhook
 from reelforge.api.eachlabs.routes import router as eachlabs_router
 from reelforge.api.errors import install_error_handlers, register_error_renderer
 from reelforge.api.files.routes import router as files_router
 from reelforge.api.health.metrics import router as metrics_router
 from reelforge.api.health.routes import router as health_router
-from reelforge.api.runtime import Runtime
 from reelforge.api.seed_dialects.seed000 import router as seed000_router
 from reelforge.api.seed_dialects.seed001 import router as seed001_router
 from reelforge.api.seed_dialects.seed002 import router as seed002_router
@@ -33,84 +29,14 @@ from reelforge.api.seed_dialects.seed004 import router as seed004_router
 from reelforge.api.usage.routes import router as usage_router
 from reelforge.api.videos.routes import router as videos_router
 from reelforge.api.videos.webhook_routes import router as webhooks_router
+from reelforge.api.webhook_bodies import register_dialect_webhook_bodies
 from reelforge.engines.registry import EngineRegistry
-from reelforge.intake.references import ReferenceIntake
-from reelforge.jobs.engine_host import EngineHosts
-from reelforge.jobs.janitor import Janitor
-from reelforge.jobs.service import JobService, Lifecycle
-from reelforge.jobs.workflow import JobWorkflows
 from reelforge.logs import request_id_var
-from reelforge.platform.admission import Admission, AdmissionLimits
-from reelforge.platform.credits import Credits
-from reelforge.platform.keys import KeyRing
 from reelforge.platform.metrics import HttpCounters
-from reelforge.platform.moderation import open_policy
-from reelforge.platform.pricing import PriceTable
-from reelforge.platform.webhooks import open_webhooks
+from reelforge.runtime import Background, build_runtime
 from reelforge.settings import Settings
-from reelforge.storage.registry import open_storage
-from reelforge.storage.signing import UrlSigner, load_or_create_secret
-from reelforge.store.database import open_database
-from reelforge.store.file_repository import FileRepository
-from reelforge.store.job_repository import JobRepository
-from reelforge.store.key_repository import KeyRepository
 
 log = logging.getLogger("reelforge")
-
-
-def build_runtime(settings: Settings, engines: EngineRegistry) -> tuple[Runtime, JobWorkflows]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = open_database(settings.resolved_database_url)
-    storage = open_storage(settings.resolved_storage_url)
-    signer = UrlSigner(
-        load_or_create_secret(settings.signing_key_path), settings.download_url_ttl_seconds
-    )
-    files = FileRepository(database)
-    intake = ReferenceIntake(
-        storage, files, settings.limits.to_limits(), allow_private_urls=settings.allow_private_urls
-    )
-    prices = PriceTable()
-    credits = Credits(database, prices)
-    admission = Admission(
-        credits,
-        AdmissionLimits(
-            creates_per_minute=settings.creates_per_minute,
-            max_active_jobs=settings.max_active_jobs,
-            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
-        ),
-    )
-    service = JobService(
-        JobRepository(database),
-        intake,
-        storage,
-        engine_names=engines.names,
-        default_model=settings.default_model,
-        prices=prices,
-        admission=admission,
-        moderation=open_policy(settings.moderation_patterns_file),
-        lifecycle=Lifecycle(
-            execution_expires_after=settings.execution_expires_after_seconds,
-            output_retention_seconds=settings.output_retention_seconds,
-        ),
-    )
-    service.add_listener(credits.settle)
-    credits.settle_unsettled(service.load)
-    webhooks = open_webhooks(settings, database, service.load)
-    service.add_listener(webhooks.on_terminal)
-    hosts = EngineHosts(
-        engines, isolation=settings.engine_isolation, grace_seconds=settings.cancel_grace_seconds
-    )
-    workflows = JobWorkflows(service, storage, hosts, settings.data_dir / "work")
-    service.attach_queue(workflows)
-    runtime = Runtime(
-        settings=settings, database=database, storage=storage, signer=signer,
-        keys=KeyRing(KeyRepository(database), default_balance=settings.default_key_balance),
-        files=files, intake=intake, jobs=service, prices=prices, credits=credits,
-        webhooks=webhooks,
-    )  # fmt: skip
-    webhooks.register_body(EACHLABS, eachlabs_webhook(runtime))
-    webhooks.register_body(ARK_DIALECT, ark_callback_body(runtime))
-    return runtime, workflows
 
 
 def _announce(settings: Settings, admin_key: str | None) -> None:
@@ -131,34 +57,21 @@ def create_app(settings: Settings, *, engines: EngineRegistry | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime, workflows = await asyncio.to_thread(build_runtime, settings, engine_registry)
+        runtime = await asyncio.to_thread(build_runtime, settings, engine_registry)
+        register_dialect_webhook_bodies(runtime)
         for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
             log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
         preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
         admin_key = runtime.keys.bootstrap(settings.admin_key_path, preset)
         if settings.print_admin_key:
             _announce(settings, admin_key)
-        await asyncio.to_thread(
-            workflows.launch,
-            settings.resolved_dbos_database_url,
-            settings.executor_id,
-            run_workers=settings.run_workers,
-            concurrency=settings.worker_concurrency,
-            poll_seconds=settings.queue_poll_seconds,
-        )
-        await asyncio.to_thread(runtime.jobs.reenqueue_unfinished)
-        runtime.webhooks.start()
-        janitor = Janitor(runtime.jobs, settings.janitor_interval_seconds)
-        janitor.start()
+        background = Background(runtime, hosted_engines=None)
+        await asyncio.to_thread(background.start)
         app.state.runtime = runtime
         try:
             yield
         finally:
-            await asyncio.to_thread(janitor.stop)
-            await asyncio.to_thread(runtime.webhooks.stop)
-            await asyncio.to_thread(workflows.shutdown)
-            await asyncio.to_thread(workflows.close_engines)
-            runtime.database.dispose()
+            await asyncio.to_thread(background.stop)
 
     app = FastAPI(
         title="reelforge",

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from reelforge.api.runtime import Runtime
 from reelforge.platform.keys import Scope, require_scope
+from reelforge.runtime import Runtime
 from reelforge.store.key_repository import ApiKeyRecord
 
 

@@ -123,15 +123,19 @@ class EngineRegistry:
         return list(dict.fromkeys(used))
 
     def check_ready(self, names: Iterable[str] | None = None) -> dict[str, str]:
-        """Engines (default: `in_use()`) that cannot run here, with the reason: a missing extra
-        or missing weights. Cheap: loads no model. `reelforge serve` logs these at start."""
+        """Configured (diffusion) engines among `names` (default: `in_use()`) that cannot run
+        here, with the reason: a missing extra or missing weights. Cheap: loads no model, and
+        never raises (`reelforge serve` logs what it returns at start)."""
         problems: dict[str, str] = {}
         for name in self.in_use() if names is None else names:
-            check = getattr(self.get(name), "check_ready", None)
-            if check is None:
-                continue
+            if name not in CONFIGURED_ENGINES or name not in self:
+                continue  # built-in engines need no weights
             try:
-                check()
+                check = getattr(self.get(name), "check_ready", None)
+                if check is not None:
+                    check()
             except ReelforgeError as exc:
                 problems[name] = exc.message
+            except Exception as exc:  # a broken engine module must not stop the service
+                problems[name] = f"{type(exc).__name__}: {exc}"
         return problems

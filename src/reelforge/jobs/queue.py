@@ -6,5 +6,6 @@ from typing import Protocol
 
 
 class JobQueue(Protocol):
-    def enqueue(self, job_id: str) -> None:
-        """Schedule the job's workflow; enqueueing the same id twice schedules it once."""
+    def enqueue(self, job_id: str, engine: str) -> None:
+        """Schedule the job's workflow on the queue of `engine` (a registry name); enqueueing
+        the same id twice schedules it once."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelforge.engines.models import ResolvedModel, resolve_model
-from reelforge.errors import Conflict, InvalidRequest, NotFound
+from reelforge.errors import Conflict, InvalidRequest, NotFound, ReelforgeError
 from reelforge.intake.references import ReferenceIntake
 from reelforge.intake.rules import check_request_rules, check_stored_references
 from reelforge.jobs.fingerprint import spec_fingerprint
@@ -232,7 +232,7 @@ class JobService:
             )
         stored = self._repo.insert(job, admit)
         if stored.id == job_id:
-            self._enqueue(job_id)
+            self._enqueue(stored)
         return stored
 
     def get(self, owner_key_id: str, job_id: str) -> Job:
@@ -405,17 +405,20 @@ class JobService:
     def unfinished_job_ids(self) -> list[str]:
         return self._repo.ids_with_status(set(ACTIVE))
 
-    def _enqueue(self, job_id: str) -> None:
+    def _enqueue(self, job: Job) -> None:
         if self._queue is None:
             raise RuntimeError("JobService has no queue attached")
-        self._queue.enqueue(job_id)
+        self._queue.enqueue(job.id, job.engine.partition(":")[0])
 
     def reenqueue_unfinished(self) -> int:
         """Enqueue every queued or running job again (idempotent per job id): covers a crash
         between storing a job and enqueueing it."""
         ids = self.unfinished_job_ids()
         for job_id in ids:
-            self._enqueue(job_id)
+            try:
+                self._enqueue(self.load(job_id))
+            except ReelforgeError as exc:  # e.g. its engine is no longer configured
+                self.fail(job_id, {**exc.to_dict(), "stage": Stage.QUEUED.value})
         return len(ids)
 
     def _cancel_event(self, job_id: str) -> threading.Event:

@@ -23,7 +23,7 @@ from dbos import DBOS, SetWorkflowID
 
 from reelforge import __version__
 from reelforge.engines.base import DecodedReference, EngineCanceled, RenderRequest
-from reelforge.errors import ReelforgeError
+from reelforge.errors import ReelforgeError, UnknownModel
 from reelforge.jobs.engine_host import EngineHosts, JobLog
 from reelforge.jobs.models import Job, JobOutputs, Stage, StoredReference
 from reelforge.jobs.render import plan_video
@@ -33,7 +33,13 @@ from reelforge.planning.serialize import plan_from_dict
 from reelforge.storage.base import Storage
 
 log = logging.getLogger("reelforge.worker")
-QUEUE_NAME = "reelforge-jobs"
+
+
+def queue_name(engine: str) -> str:
+    """Each engine has its own queue, so a GPU worker listens only to the engines it hosts."""
+    return f"reelforge-jobs-{engine}"
+
+
 WORKFLOW_NAME = "reelforge.job"
 
 
@@ -84,15 +90,23 @@ class JobWorkflows:
         self._storage = storage
         self._hosts = hosts
         self._work_dir = work_dir
-        self._queue: Any = None
+        self._queues: dict[str, Any] = {}
         self._workflow = self._register()
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     def launch(
-        self, system_database_url: str, executor_id: str, *, run_workers: bool,
-        concurrency: int, poll_seconds: float,
-    ) -> None:  # fmt: skip
+        self,
+        system_database_url: str,
+        executor_id: str,
+        *,
+        engines: list[str],
+        hosted: list[str] | None,
+        concurrency: int,
+        poll_seconds: float,
+    ) -> None:
+        """Start DBOS and one queue per engine. This process dequeues only from the queues of
+        the engines it hosts (`hosted`; None = all, [] = none: an API-only replica)."""
         DBOS(
             config={
                 "name": "reelforge",
@@ -103,11 +117,13 @@ class JobWorkflows:
             }
         )
         DBOS.launch()
-        self._queue = DBOS.register_queue(
-            QUEUE_NAME,
-            worker_concurrency=concurrency if run_workers else 0,
-            polling_interval_sec=poll_seconds,
-        )
+        for engine in engines:
+            runs_here = hosted is None or engine in hosted
+            self._queues[engine] = DBOS.register_queue(
+                queue_name(engine),
+                worker_concurrency=concurrency if runs_here else 0,
+                polling_interval_sec=poll_seconds,
+            )
 
     @staticmethod
     def shutdown() -> None:
@@ -116,9 +132,16 @@ class JobWorkflows:
     def close_engines(self) -> None:
         self._hosts.close()
 
-    def enqueue(self, job_id: str) -> None:
+    def enqueue(self, job_id: str, engine: str) -> None:
+        queue = self._queues.get(engine)
+        if queue is None:
+            raise UnknownModel(
+                f"engine {engine!r} is not configured in this deployment",
+                code="engine.unavailable",
+                param="model",
+            )
         with SetWorkflowID(job_id):
-            self._queue.enqueue(self._workflow, job_id)
+            queue.enqueue(self._workflow, job_id)
 
     # ---- the workflow ------------------------------------------------------------------
 

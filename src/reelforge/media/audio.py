@@ -336,3 +336,73 @@ def normalize_loudness(
     return AudioTrack(
         samples=(samples * np.float32(gain)).astype(np.float32), sample_rate=track.sample_rate
     )
+
+
+# --- dialogue over a bed ------------------------------------------------------------------------
+
+SPEECH_RMS_DBFS = -16.0  # dialogue sits well above the bed (-20 music, -24 ambience)
+DUCK_DB = -10.0  # the bed under speech
+_DUCK_BLOCK = 0.01  # seconds per envelope block
+_DUCK_HOLD = 0.15  # seconds the bed stays down after a syllable
+_DUCK_RAMP = 0.06  # seconds of the bed's fade down and back up
+
+
+def mix_dialogue(
+    bed: AudioTrack,
+    lines: list[tuple[float, AudioTrack]],
+    *,
+    speech_rms_dbfs: float = SPEECH_RMS_DBFS,
+    duck_db: float = DUCK_DB,
+    peak_limit: float = 0.95,
+) -> AudioTrack:
+    """Lay spoken `lines` (start second, mono or stereo track at the bed's rate) over `bed`,
+    each brought to `speech_rms_dbfs`, with the bed ducked by `duck_db` while anyone speaks.
+    The result has the bed's length (speech past its end is cut); a peak over `peak_limit`
+    scales the whole mix down."""
+    sr = bed.sample_rate
+    n = bed.samples.shape[1]
+    channels = bed.samples.shape[0]
+    speech = np.zeros((channels, n), np.float32)
+    for start, line in lines:
+        if line.sample_rate != sr:
+            raise ValueError(f"line at {line.sample_rate} Hz over a {sr} Hz bed")
+        at = round(start * sr)
+        if at >= n or line.samples.size == 0:
+            continue
+        voice = _level(line.samples.mean(axis=0), speech_rms_dbfs)
+        end = min(n, at + voice.size)
+        speech[:, at:end] += voice[: end - at]
+    gain = _duck_gain(np.abs(speech).max(axis=0), sr, duck_db)
+    mixed = bed.samples.astype(np.float32) * gain + speech
+    peak = float(np.max(np.abs(mixed))) if mixed.size else 0.0
+    if peak > peak_limit:
+        mixed *= np.float32(peak_limit / peak)
+    return AudioTrack(samples=mixed.astype(np.float32), sample_rate=sr)
+
+
+def _level(voice: np.ndarray, target_dbfs: float) -> np.ndarray:
+    """Scale to the target RMS, measured over the voiced part (pauses do not count)."""
+    loud = np.abs(voice) > 0.02 * float(np.max(np.abs(voice)) or 1.0)
+    rms = float(np.sqrt(np.mean(np.square(voice[loud], dtype=np.float64)))) if loud.any() else 0.0
+    if rms < 1e-9:
+        return voice.astype(np.float32)
+    return (voice * (10.0 ** (target_dbfs / 20.0) / rms)).astype(np.float32)
+
+
+def _duck_gain(level: np.ndarray, sr: int, duck_db: float) -> np.ndarray:
+    """Per-sample bed gain: 1 where nobody speaks, 10**(duck_db/20) under speech, with a short
+    hold and ramps so the bed breathes rather than pumps."""
+    n = level.size
+    block = max(1, round(_DUCK_BLOCK * sr))
+    blocks = -(-n // block)
+    padded = np.pad(level, (0, blocks * block - n)).reshape(blocks, block).max(axis=1)
+    active = (padded > 1e-3).astype(np.float32)
+    hold = max(1, round(_DUCK_HOLD / _DUCK_BLOCK))
+    held = np.convolve(active, np.ones(hold), mode="full")[:blocks] > 0  # stays on after speech
+    ramp = max(1, round(_DUCK_RAMP / _DUCK_BLOCK))
+    kernel = np.ones(2 * ramp + 1) / (2 * ramp + 1)
+    smooth = np.convolve(np.pad(held.astype(np.float64), ramp, mode="edge"), kernel, "valid")
+    floor = 10.0 ** (duck_db / 20.0)
+    gain_blocks = 1.0 - (1.0 - floor) * smooth
+    centres = (np.arange(blocks) + 0.5) * block
+    return np.interp(np.arange(n), centres, gain_blocks).astype(np.float32)

@@ -106,7 +106,9 @@ def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
     if width <= 1:
         return x.copy()
     kernel = np.ones(width) / width
-    return np.convolve(np.pad(x, (width // 2, width - 1 - width // 2), mode="edge"), kernel, "valid")
+    return np.convolve(
+        np.pad(x, (width // 2, width - 1 - width // 2), mode="edge"), kernel, "valid"
+    )
 
 
 def _tempo_period(pulse: np.ndarray, rate: float) -> tuple[float | None, float]:

@@ -49,7 +49,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "walk",
-        rf"\bcross(?:es|ed|ing)?\s+(?:the\s+)?(?:frame|shot|screen|picture|view|scene|stage)"
+        r"\bcross(?:es|ed|ing)?\s+(?:the\s+)?(?:frame|shot|screen|picture|view|scene|stage)"
         r"(?:\s+from\s+(?:the\s+)?(?P<from>left|right))?",
     ),
     (

@@ -13,14 +13,16 @@ from reelforge.planning.model import DialogueLine
 from reelforge.spec import ReferenceKind
 
 _WHISPER = r"whisper(?:s|ed|ing)?|murmur(?:s|ed|ing)?|mutter(?:s|ed|ing)?"
-_SHOUT = r"shout(?:s|ed|ing)?|yell(?:s|ed|ing)?|scream(?:s|ed|ing)?|cr(?:y|ies|ied)\s+out|exclaim\w*"
+_SHOUT = (
+    r"shout(?:s|ed|ing)?|yell(?:s|ed|ing)?|scream(?:s|ed|ing)?|cr(?:y|ies|ied)\s+out|exclaim\w*"
+)
 _SAY = (
     r"say(?:s|ing)?|said|ask(?:s|ed|ing)?|repl(?:y|ies|ied)|answer(?:s|ed)?|speak(?:s|ing)?"
     r"|spoke|tell(?:s|ing)?|told|announc\w*|declar\w*|add(?:s|ed)|narrat\w*|call(?:s|ed)\s+out"
     r"|sing(?:s|ing)?|sang|goes|voice[\s-]?over"
 )
-_OPEN = "\"\u201c\u201e\u00ab"
-_CLOSE = "\"\u201d\u201c\u00bb"
+_OPEN = '"\u201c\u201e\u00ab'
+_CLOSE = '"\u201d\u201c\u00bb'
 _LINE = re.compile(
     rf"(?:(?P<verb>{_WHISPER}|{_SHOUT}|{_SAY})(?:\s+\w+ly)?\s*(?:,|:|-|\u2014)?\s*"
     rf"|(?P<colon>@image\s?\d+\s*:\s*))"

@@ -63,7 +63,7 @@ _MOTION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _MOTION_AFTER = re.compile(
-    rf"^(?:'s|\u2019s)?\s*(?:camera\s+)?(?:motion|movement|moves?|path|trajectory)\b"
+    r"^(?:'s|\u2019s)?\s*(?:camera\s+)?(?:motion|movement|moves?|path|trajectory)\b"
     r"|^\s*(?:as|for)\s+(?:the\s+)?(?:camera\s+)?(?:motion|movement|camera)"
     r"(?:\s+(?:reference|source|guide))?\b",
     re.IGNORECASE,

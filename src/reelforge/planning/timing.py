@@ -7,6 +7,7 @@ measures them).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -54,7 +55,7 @@ def shot_lengths(explicit: Sequence[float | None], num_frames: int, fps: int) ->
         left = count - 1 - i  # shots still to come each need a frame
         b = num_frames if left == 0 else round(acc * scale)
         bounds.append(min(max(b, bounds[-1] + 1), num_frames - left))
-    return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(bounds)]
 
 
 def snap_to_beats(
@@ -80,7 +81,7 @@ def snap_to_beats(
         reachable = [f for f in beat_frames if low <= f <= high]
         if reachable:
             new[k] = min(reachable, key=lambda f: (abs(f - bounds[k]), f))
-    return [b - a for a, b in zip(new, new[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(new)]
 
 
 # --- duration: auto ----------------------------------------------------------------------------

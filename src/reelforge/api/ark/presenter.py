@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from reelforge.api.ark.errors import task_error
-from reelforge.api.runtime import Runtime
 from reelforge.api.videos.presenter import signed_content_url
 from reelforge.jobs.models import Job, JobStatus
 from reelforge.platform.webhooks import BodyBuilder
+from reelforge.runtime import Runtime
 from reelforge.spec import ReferenceKind
 
 ARK_STATUS = {

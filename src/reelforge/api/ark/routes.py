@@ -20,10 +20,10 @@ from reelforge.api.ark.presenter import STATUS_FROM_ARK, task_object
 from reelforge.api.ark.wire import ArkCreateRequest
 from reelforge.api.common.openapi import inline_schema
 from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
-from reelforge.api.runtime import Runtime
 from reelforge.api.videos.routes import read_create_fields
 from reelforge.errors import Conflict, InvalidRequest, NotFound, ReelforgeError
 from reelforge.jobs.models import Job, JobStatus
+from reelforge.runtime import Runtime
 
 router = APIRouter(prefix=f"{ARK_PREFIX}/contents/generations/tasks", tags=["ark"])
 

@@ -33,11 +33,11 @@ from reelforge.api.common.spec_fields import (
     parse_seconds,
     parse_seed,
 )
-from reelforge.api.runtime import Runtime
 from reelforge.api.videos.presenter import signed_content_url
 from reelforge.api.videos.routes import read_create_fields
 from reelforge.errors import InvalidReference, InvalidRequest, ReelforgeError
 from reelforge.jobs.models import Job, JobStatus
+from reelforge.runtime import Runtime
 from reelforge.spec import (
     DEFAULT_SECONDS,
     AspectRatio,

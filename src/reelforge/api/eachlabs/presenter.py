@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reelforge.api.common.dialect_common import job_error, public_url, status_words, video_url
-from reelforge.api.runtime import Runtime
 from reelforge.api.videos.presenter import billed_seconds
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.models import Job, JobStatus
+from reelforge.runtime import Runtime
 
 DIALECT = "eachlabs"
 

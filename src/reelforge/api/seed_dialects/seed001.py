@@ -25,10 +25,10 @@ from reelforge.api.common.dialect_common import (
 )
 from reelforge.api.common.dialect_router import DialectRouter
 from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
-from reelforge.api.runtime import Runtime
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.models import Job
 from reelforge.logs import request_id_var
+from reelforge.runtime import Runtime
 
 PREFIX = "/v2/generate/video"
 SHAPE = FlatShape(dialect="seed001", images=("image_url", "image_urls"))

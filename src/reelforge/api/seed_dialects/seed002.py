@@ -25,9 +25,9 @@ from reelforge.api.common.dialect_common import (
 )
 from reelforge.api.common.dialect_router import DialectRouter
 from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
-from reelforge.api.runtime import Runtime
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.models import Job
+from reelforge.runtime import Runtime
 
 PREFIX = "/v1/bytedance/seedance-2.0/reference-to-video"
 SHAPE = FlatShape(

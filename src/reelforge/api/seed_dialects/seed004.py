@@ -35,9 +35,9 @@ from reelforge.api.common.dialect_common import (
 from reelforge.api.common.dialect_router import DialectRouter
 from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
 from reelforge.api.errors import native_error_body
-from reelforge.api.runtime import Runtime
 from reelforge.errors import InvalidRequest
 from reelforge.jobs.models import Job
+from reelforge.runtime import Runtime
 from reelforge.spec import FPS, ReferenceRole
 from reelforge.store.key_repository import ApiKeyRecord
 

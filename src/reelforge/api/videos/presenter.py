@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelforge.api.runtime import Runtime
 from reelforge.jobs.models import Job, JobStatus
+from reelforge.runtime import Runtime
 
 NATIVE_STATUS = {
     JobStatus.QUEUED: "queued",

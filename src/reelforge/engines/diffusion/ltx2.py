@@ -141,7 +141,7 @@ class Ltx2Engine(DiffusionEngine):
             native = LTX2_FRAMES.snap(seg.num_frames + extra)
             conditions = self._conditions(
                 seg, images, video, context, first=n == 0, last=n == len(segments) - 1,
-                num_frames=native,
+                num_frames=native, temporal=int(pipe.vae_temporal_compression_ratio),
             )  # fmt: skip
             frames, track = self._call(
                 pipe,
@@ -180,6 +180,7 @@ class Ltx2Engine(DiffusionEngine):
         first: bool,
         last: bool,
         num_frames: int,
+        temporal: int = 8,
     ) -> list[Any]:
         from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
         from PIL import Image
@@ -210,7 +211,7 @@ class Ltx2Engine(DiffusionEngine):
             for i in seg.image_indices
             if (ReferenceRole.REFERENCE, i) in images
         ]
-        latent_frames = (num_frames - 1) // 8 + 1
+        latent_frames = (num_frames - 1) // temporal + 1
         if refs and not opening_taken:
             conditions.append(
                 LTX2VideoCondition(

@@ -2,7 +2,9 @@
 the subject layers over the plate with cv2.multiply/cv2.add on their bounding box only.
 
 Subjects are stored premultiplied (RGB x alpha), so a frame is `plate x (1 - a) + subject`:
-one multiply and one add per subject, all in OpenCV's uint8 kernels.
+one multiply and one add per subject, all in OpenCV's uint8 kernels. A subject's pose (its
+action: offset, scale, mirror, turn) folds into the same affine map; its opacity (fading in
+near a pinned first frame) scales the warped alpha and colour on the bounding box.
 """
 
 from __future__ import annotations
@@ -12,18 +14,24 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from reelforge.engines.preview.actions import REST, Pose
 from reelforge.engines.preview.camera import View, layer_affine
+from reelforge.planning.model import ActionCue
 
 
 @dataclass(frozen=True)
 class Plate:
-    """A background picture and how it sits in the world: its centre pixel at the origin."""
+    """A background picture and how it sits in the world: pixel `anchor` (by default its
+    centre) at the world origin."""
 
     image: np.ndarray  # RGB uint8
     px_per_unit: float
+    anchor: tuple[float, float] | None = None
 
     @property
     def centre(self) -> tuple[float, float]:
+        if self.anchor is not None:
+            return self.anchor
         h, w = self.image.shape[:2]
         return (w - 1) / 2.0, (h - 1) / 2.0
 
@@ -57,6 +65,12 @@ class Placement:
     centre: tuple[float, float]
     world_height: float
     depth: float
+    image: int = 0  # the @ImageN it shows
+    cues: tuple[ActionCue, ...] = ()  # its actions in this shot
+
+    @property
+    def world_width(self) -> float:
+        return self.world_height * self.sprite.width / self.sprite.height
 
     @property
     def px_per_unit(self) -> float:
@@ -70,12 +84,22 @@ def render_plate(plate: Plate, view: View, width: int, height: int) -> np.ndarra
     )
 
 
-def composite(frame: np.ndarray, placement: Placement, view: View) -> None:
+def composite(
+    frame: np.ndarray,
+    placement: Placement,
+    view: View,
+    pose: Pose = REST,
+    opacity: float = 1.0,
+) -> None:
     """Lay one subject over `frame` in place."""
+    if opacity <= 0.0:
+        return
     h, w = frame.shape[:2]
     sprite = placement.sprite
     src_centre = ((sprite.width - 1) / 2.0, (sprite.height - 1) / 2.0)
-    m = layer_affine(view, placement.px_per_unit, src_centre, placement.centre, w, h)
+    centre = (placement.centre[0] + pose.dx, placement.centre[1] + pose.dy)
+    linear = None if pose is REST else pose.matrix()
+    m = layer_affine(view, placement.px_per_unit, src_centre, centre, w, h, linear)
     box = _dest_box(m, sprite.width, sprite.height, w, h)
     if box is None:
         return
@@ -94,6 +118,9 @@ def composite(frame: np.ndarray, placement: Placement, view: View) -> None:
     alpha = cv2.warpAffine(
         sprite.alpha, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
+    if opacity < 1.0:
+        fg = cv2.convertScaleAbs(fg, alpha=opacity)
+        alpha = cv2.convertScaleAbs(alpha, alpha=opacity)
     inv = cv2.cvtColor(cv2.bitwise_not(alpha), cv2.COLOR_GRAY2RGB)
     roi = frame[y0:y1, x0:x1]
     cv2.add(cv2.multiply(roi, inv, scale=1.0 / 255.0), fg, dst=roi)

@@ -17,6 +17,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from reelforge.engines.base import CancelToken, EngineCanceled
+
 # The notes recommend a 512 px proxy; on our textured test scenes (10 seeds) 384 px gave the same
 # or better IoU (mean 0.64 vs 0.56) in under half the time (0.34 s vs 0.79 s on 2 cores).
 GRABCUT_SIDE = 384
@@ -80,15 +82,17 @@ def image_stats(rgb: np.ndarray) -> ImageStats:
     )
 
 
-def cut_out(rgb: np.ndarray, studio: bool | None = None) -> Cutout:
+def cut_out(
+    rgb: np.ndarray, studio: bool | None = None, cancel: CancelToken | None = None
+) -> Cutout:
     """Cut the main subject out of `rgb`. `studio` forces (or forbids) the border-colour model;
-    None decides from the border statistics."""
+    None decides from the border statistics. `cancel` is checked between GrabCut iterations."""
     h, w = rgb.shape[:2]
     if studio is None:
         studio = image_stats(rgb).is_studio
     method: Method = "border" if studio else "grabcut"
     proxy = _proxy(rgb, BORDER_SIDE if studio else GRABCUT_SIDE)
-    mask = _border_model_mask(proxy) if studio else _grabcut_mask(proxy)
+    mask = _border_model_mask(proxy) if studio else _grabcut_mask(proxy, cancel)
     mask = _clean(mask)
     coverage = float(np.count_nonzero(mask)) / mask.size
     if not MIN_COVERAGE <= coverage <= MAX_COVERAGE:
@@ -111,7 +115,9 @@ def _border_model_mask(proxy: np.ndarray) -> np.ndarray:
     return (dist > 4.0 * sigma).astype(np.uint8) * 255
 
 
-def _grabcut_mask(proxy: np.ndarray) -> np.ndarray:
+def _grabcut_mask(proxy: np.ndarray, cancel: CancelToken | None = None) -> np.ndarray:
+    """GrabCut from a centre rectangle, one iteration per call so a cancel is seen between
+    iterations (each takes well under a second on the proxy)."""
     h, w = proxy.shape[:2]
     mx, my = round(w * GRABCUT_MARGIN), round(h * GRABCUT_MARGIN)
     rect = (mx, my, w - 2 * mx, h - 2 * my)
@@ -120,7 +126,11 @@ def _grabcut_mask(proxy: np.ndarray) -> np.ndarray:
     fgd = np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(GRABCUT_RNG_SEED)
     bgr = cv2.cvtColor(proxy, cv2.COLOR_RGB2BGR)
-    cv2.grabCut(bgr, mask, rect, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_RECT)
+    for i in range(GRABCUT_ITERS):
+        if cancel is not None and cancel.is_set():
+            raise EngineCanceled("canceled while cutting out a subject")
+        mode = cv2.GC_INIT_WITH_RECT if i == 0 else cv2.GC_EVAL
+        cv2.grabCut(bgr, mask, rect, bgd, fgd, 1, mode)
     fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
     return fg.astype(np.uint8) * 255
 

@@ -2,14 +2,16 @@
 
 It animates the references it is given (it does not generate new content): reference images are
 cut out and laid over a plate (a background reference, a looping reference video or a generated
-backdrop), the camera performs each shot's move with parallax between layers, and the soundtrack
-is the reference audio or a procedural ambience bed.
+backdrop); the camera performs each shot's move (or a reference video's measured motion) with
+parallax between layers; subjects perform the plan's actions; shots are joined by cuts,
+crossfades, fades or whip pans; given first/last frames are shown exactly; the soundtrack is the
+reference audio or a procedural ambience bed, with quoted dialogue spoken by espeak-ng.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -21,21 +23,43 @@ from reelforge.engines.base import (
     Rendering,
     RenderRequest,
 )
-from reelforge.engines.preview.camera import BACKGROUND_DEPTH, SUBJECT_DEPTH, progress_at, view_at
-from reelforge.engines.preview.compose import composite, render_plate
-from reelforge.engines.preview.scene import Scene, prepare_scene
+from reelforge.engines.preview.scene import Scene, ShotRender, prepare_scene
+from reelforge.engines.preview.transitions import (
+    Join,
+    crossfade,
+    edge_gain,
+    fade_gain,
+    letterbox,
+    plan_joins,
+    progress,
+    scaled,
+    whip,
+    window_map,
+)
 from reelforge.errors import InvalidReference, InvalidRequest
-from reelforge.media.audio import fit_duration, normalize_loudness, procedural_ambience
+from reelforge.media.audio import (
+    fit_duration,
+    mix_dialogue,
+    normalize_loudness,
+    procedural_ambience,
+)
 from reelforge.media.decode import load_audio
+from reelforge.media.speech import ESPEAK, VOICES, SpeechFailed, find_espeak, speak
+from reelforge.planning.model import CameraMove, DialogueLine, Transition
 from reelforge.spec import MAX_SECONDS, ReferenceKind
 
 MIN_SIDE = 16
 MAX_SIDE = 4096
 MAX_FPS = 60
+LINE_LEAD_SECONDS = 0.3  # a shot's first line starts this far into the shot
+LINE_GAP_SECONDS = 0.25  # between consecutive lines
 
 
 class PreviewEngine:
     name = "preview"
+
+    def __init__(self, espeak: str = ESPEAK) -> None:
+        self.espeak = espeak  # the espeak-ng executable (a name on PATH or a path)
 
     def check_inputs(self, request: RenderRequest) -> None:
         """Raise `InvalidRequest` naming the first bad value."""
@@ -104,7 +128,15 @@ class PreviewEngine:
                     reference_index=ref.index,
                 )
         images = {r.index for r in request.refs(ReferenceKind.IMAGE)}
+        videos = {r.index for r in request.refs(ReferenceKind.VIDEO)}
         for shot in request.plan.shots:
+            if shot.camera is CameraMove.FROM_VIDEO and shot.motion_video not in videos:
+                raise InvalidRequest(
+                    f"shot {shot.index + 1} follows the motion of @Video{shot.motion_video}, "
+                    "but no such video reference was given",
+                    code="invalid_reference.missing_mention",
+                    param="prompt",
+                )
             named = [*shot.image_indices]
             if shot.background_image is not None:
                 named.append(shot.background_image)
@@ -119,62 +151,137 @@ class PreviewEngine:
     def render(
         self, request: RenderRequest, progress: ProgressCallback, cancel: CancelToken
     ) -> Rendering:
-        """Prepare the scene now (decoding and cut-outs fail here, before any frame), then hand
-        back a lazy frame generator: each frame is made when the encoder pulls it."""
+        """Prepare the soundtrack and the scene now (decoding, speech and cut-outs fail here,
+        before any frame), then hand back a lazy frame generator: each frame is made when the
+        encoder pulls it."""
         self.check_inputs(request)
-        audio = self._soundtrack(request)
+        audio = self._soundtrack(request, cancel)
         scene = prepare_scene(request, cancel)
         return Rendering(frames=_frames(request, scene, progress, cancel), audio=audio)
 
-    def _soundtrack(self, request: RenderRequest) -> AudioTrack | None:
+    def _soundtrack(self, request: RenderRequest, cancel: CancelToken) -> AudioTrack | None:
         if not request.generate_audio:
             return None
         seconds = request.num_frames / request.fps
         refs = request.refs(ReferenceKind.AUDIO)
         if refs:
+            chosen = request.plan.soundtrack
             mentioned = [int(m[5:]) for m in request.plan.mentions if m.startswith("Audio")]
+            wanted = [chosen] if chosen is not None else mentioned
             first = next(
-                (r for i in mentioned for r in refs if r.index == i),
+                (r for i in wanted for r in refs if r.index == i),
                 min(refs, key=lambda r: r.index),
             )
             track = load_audio(first.path, max_seconds=seconds + 1.0)
-            return normalize_loudness(fit_duration(track, seconds))
-        return procedural_ambience(request.prompt, seconds, request.seed)
+            bed = normalize_loudness(fit_duration(track, seconds))
+        else:
+            bed = procedural_ambience(request.prompt, seconds, request.seed)
+        lines = self._dialogue(request, cancel)
+        return mix_dialogue(bed, lines) if lines else bed
+
+    def _dialogue(
+        self, request: RenderRequest, cancel: CancelToken
+    ) -> list[tuple[float, AudioTrack]]:
+        """The plan's quoted lines spoken by espeak-ng, each with its start second."""
+        wanted = [(shot, line) for shot in request.plan.shots for line in shot.dialogue]
+        if not wanted:
+            return []
+        if find_espeak(self.espeak) is None:
+            quoted = "; ".join(f'"{line.text}"' for _, line in wanted)
+            request.log(
+                f"preview: {self.espeak} is not installed, so the dialogue is not spoken "
+                f"({quoted}); install it (Debian/Ubuntu: apt-get install espeak-ng) to hear it"
+            )
+            return []
+        voices: dict[int | None, str] = {}
+        placed: list[tuple[float, AudioTrack]] = []
+        free_at = 0.0
+        for shot, line in wanted:
+            if cancel.is_set():
+                raise EngineCanceled("canceled while speaking dialogue")
+            voice = voices.setdefault(line.speaker, VOICES[len(voices) % len(VOICES)])
+            try:
+                spoken = speak(
+                    line.text, voice=voice, manner=line.manner, binary=self.espeak, cancel=cancel
+                )
+            except SpeechFailed as exc:
+                request.log(f"preview: the line {_quote(line)} was not spoken: {exc}")
+                continue
+            start = max(shot.start_frame / request.fps + LINE_LEAD_SECONDS, free_at)
+            placed.append((start, spoken))
+            free_at = start + spoken.seconds + LINE_GAP_SECONDS
+            request.log(f"preview: {_quote(line)} spoken at {start:.2f} s ({voice})")
+        return placed
+
+
+def _quote(line: DialogueLine) -> str:
+    return f'"{line.text[:60]}"'
 
 
 def _frames(
-    request: RenderRequest, scene: Scene, progress: ProgressCallback, cancel: CancelToken
+    request: RenderRequest, scene: Scene, progress_cb: ProgressCallback, cancel: CancelToken
 ) -> Iterator[np.ndarray]:
+    """The output frames in order: each shot's frames, joined as the plan says, faded at the
+    clip's ends when asked, letterboxed when asked. A frame equal to the one before it (a still
+    shot) is not drawn again; frames handed out are read-only."""
+    plan = request.plan
     w, h, total = request.width, request.height, request.num_frames
-    done = 0
-    # A frame whose plate and views equal the previous one's (a static shot over a still plate)
-    # is that frame again: copy it rather than warp and composite it anew. The frame kept for
-    # this is handed out read-only, so a consumer cannot change the copies behind our back.
-    previous: tuple[object, ...] | None = None
-    previous_plate: np.ndarray | None = None
-    previous_frame: np.ndarray | None = None
+    shot_of = np.repeat(np.arange(len(scene.shots)), [r.shot.num_frames for r in scene.shots])
+    windows = window_map(plan_joins(plan))
+    drawn: dict[int, tuple[tuple[object, ...], np.ndarray]] = {}
+
+    def draw(k: int, f: int, index: int) -> np.ndarray:
+        shot = scene.shots[k]
+        key = shot.frame_key(f, index)
+        cached = drawn.get(k)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        frame = shot.draw(f, index, w, h)
+        frame.flags.writeable = False
+        drawn[k] = (key, frame)
+        return frame
+
     try:
-        for layers in scene.shots:
-            shot = layers.shot
-            for f in range(shot.num_frames):
-                if cancel.is_set():
-                    raise EngineCanceled(f"canceled at frame {done} of {total}")
-                t = progress_at(f, shot.num_frames)
-                plate = layers.plate.plate_at(done)
-                view = view_at(shot.camera, shot.speed, t, BACKGROUND_DEPTH, w, h)
-                near = view_at(shot.camera, shot.speed, t, SUBJECT_DEPTH, w, h)
-                key = (view, near, shot.index)
-                same_plate = plate.image is previous_plate
-                if same_plate and key == previous and previous_frame is not None:
-                    frame = previous_frame.copy()
-                else:
-                    frame = render_plate(plate, view, w, h)
-                    for placement in layers.placements:
-                        composite(frame, placement, near)
-                    frame.flags.writeable = False
-                    previous, previous_plate, previous_frame = key, plate.image, frame
-                done += 1
-                progress(done / total)
-                yield frame
+        for i in range(total):
+            if cancel.is_set():
+                raise EngineCanceled(f"canceled at frame {i} of {total}")
+            k = int(shot_of[i])
+            frame = _compose(scene.shots, k, i, windows, draw)
+            gain = edge_gain(plan, i)
+            if gain < 1.0:
+                frame = scaled(frame, gain)
+            frame = letterbox(frame, plan.letterbox)
+            if frame.flags.writeable:
+                frame.flags.writeable = False
+            progress_cb((i + 1) / total)
+            yield frame
     finally:
         scene.close()
+
+
+def _compose(
+    shots: list[ShotRender],
+    k: int,
+    i: int,
+    windows: dict[int, Join],
+    draw: Callable[[int, int, int], np.ndarray],
+) -> np.ndarray:
+    """Output frame i, which falls in shot k: the shot's own frame, or the mix of the two shots
+    of the join whose window it is in."""
+    join = windows.get(i)
+    local = i - shots[k].shot.start_frame
+    if join is None:
+        return draw(k, local, i)
+    incoming = join.shot
+    outgoing = incoming - 1
+    out_local = i - shots[outgoing].shot.start_frame  # past its end: held on its last frame
+    in_local = i - join.at  # before its start: held on its first frame
+    if join.kind is Transition.FADE_BLACK:
+        frame = draw(outgoing, out_local, i) if i < join.at else draw(incoming, in_local, i)
+        return scaled(frame, fade_gain(join, i))
+    a = draw(outgoing, out_local, i)
+    b = draw(incoming, in_local, i)
+    p = progress(join, i)
+    if join.kind is Transition.WHIP_PAN:
+        return whip(a, b, p)
+    return crossfade(a, b, p)

@@ -16,6 +16,8 @@ class ShotStage:
     shot: Shot
     background: int | None  # the @ImageN used as the plate; None = a video or a backdrop
     subjects: tuple[int, ...]  # the @ImageN cut out and laid over the plate, left to right
+    pin_start: int | None = None  # the @ImageN this shot's first frame must show exactly
+    pin_end: int | None = None  # the @ImageN this shot's last frame must show exactly
 
 
 def choose_background(stats: dict[int, ImageStats]) -> int | None:
@@ -32,20 +34,34 @@ def choose_background(stats: dict[int, ImageStats]) -> int | None:
 
 def stage_shots(plan: ShotPlan, stats: dict[int, ImageStats]) -> list[ShotStage]:
     """Per shot: the plate and the subjects. A place named in the text ("walks in @Image2")
-    wins over statistics; every image appears somewhere in the video."""
-    images = sorted(stats)
-    hinted = next((s.background_image for s in plan.shots if s.background_image in stats), None)
-    default_bg = hinted if hinted is not None else choose_background(stats)
+    wins over statistics; every image appears somewhere in the video.
+
+    First/last frame images are never cut out: they are the plates of the shots they pin (the
+    first shot starts on one, the last shot ends on the other), and the place of the other shots
+    when no other picture is a place."""
+    pinned = {i for i in (plan.first_frame, plan.last_frame) if i in stats}
+    free = {i: s for i, s in stats.items() if i not in pinned}
+    images = sorted(free)
+    hinted = next((s.background_image for s in plan.shots if s.background_image in free), None)
+    default_bg = hinted if hinted is not None else choose_background(free)
+    if default_bg is None and pinned:
+        default_bg = plan.first_frame if plan.first_frame in stats else plan.last_frame
     stages: list[ShotStage] = []
-    for shot in plan.shots:
-        listed = [i for i in shot.image_indices if i in stats] or images
-        bg = shot.background_image if shot.background_image in stats else default_bg
+    last = len(plan.shots) - 1
+    for k, shot in enumerate(plan.shots):
+        listed = [i for i in shot.image_indices if i in free] or images
+        bg = shot.background_image if shot.background_image in free else default_bg
         subjects = tuple(i for i in listed if i != bg)
-        stages.append(ShotStage(shot=shot, background=bg, subjects=subjects))
+        pin_start = plan.first_frame if k == 0 and plan.first_frame in stats else None
+        pin_end = plan.last_frame if k == last and plan.last_frame in stats else None
+        stages.append(ShotStage(shot, bg, subjects, pin_start, pin_end))
     shown = {i for st in stages for i in (*st.subjects, st.background) if i is not None}
     missing = tuple(i for i in images if i not in shown)
     if missing:
-        stages = [ShotStage(st.shot, st.background, st.subjects + missing) for st in stages]
+        stages = [
+            ShotStage(st.shot, st.background, st.subjects + missing, st.pin_start, st.pin_end)
+            for st in stages
+        ]
     return stages
 
 

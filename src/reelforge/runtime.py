@@ -1,0 +1,130 @@
+"""The composition root: everything one service process owns, built from Settings, started and
+stopped as one. `create_app` (the API) and `reelforge worker` (workers only) both use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from reelforge.engines.registry import EngineRegistry
+from reelforge.intake.references import ReferenceIntake
+from reelforge.jobs.engine_host import EngineHosts
+from reelforge.jobs.janitor import Janitor
+from reelforge.jobs.service import JobService, Lifecycle
+from reelforge.jobs.workflow import JobWorkflows
+from reelforge.platform.admission import Admission, AdmissionLimits
+from reelforge.platform.credits import Credits
+from reelforge.platform.keys import KeyRing
+from reelforge.platform.moderation import open_policy
+from reelforge.platform.pricing import PriceTable
+from reelforge.platform.webhooks import WebhookDispatcher, open_webhooks
+from reelforge.settings import Settings
+from reelforge.storage.base import Storage
+from reelforge.storage.registry import open_storage
+from reelforge.storage.signing import UrlSigner, load_or_create_secret
+from reelforge.store.database import open_database
+from reelforge.store.file_repository import FileRepository
+from reelforge.store.job_repository import JobRepository
+from reelforge.store.key_repository import KeyRepository
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: sa.Engine
+    storage: Storage
+    signer: UrlSigner
+    keys: KeyRing
+    files: FileRepository
+    intake: ReferenceIntake
+    jobs: JobService
+    prices: PriceTable
+    credits: Credits
+    webhooks: WebhookDispatcher
+    workflows: JobWorkflows
+    engines: EngineRegistry
+
+
+def build_runtime(settings: Settings, engines: EngineRegistry) -> Runtime:
+    """Open the store and storage and wire the services; nothing runs yet (see `Background`)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = open_database(settings.resolved_database_url)
+    storage = open_storage(settings.resolved_storage_url)
+    signer = UrlSigner(
+        load_or_create_secret(settings.signing_key_path), settings.download_url_ttl_seconds
+    )
+    files = FileRepository(database)
+    intake = ReferenceIntake(
+        storage, files, settings.limits.to_limits(), allow_private_urls=settings.allow_private_urls
+    )
+    prices = PriceTable()
+    credits = Credits(database, prices)
+    admission = Admission(
+        credits,
+        AdmissionLimits(
+            creates_per_minute=settings.creates_per_minute,
+            max_active_jobs=settings.max_active_jobs,
+            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
+        ),
+    )
+    service = JobService(
+        JobRepository(database),
+        intake,
+        storage,
+        engine_names=engines.names,
+        default_model=settings.default_model,
+        prices=prices,
+        admission=admission,
+        moderation=open_policy(settings.moderation_patterns_file),
+        lifecycle=Lifecycle(
+            execution_expires_after=settings.execution_expires_after_seconds,
+            output_retention_seconds=settings.output_retention_seconds,
+        ),
+    )
+    service.add_listener(credits.settle)
+    credits.settle_unsettled(service.load)
+    webhooks = open_webhooks(settings, database, service.load)
+    service.add_listener(webhooks.on_terminal)
+    hosts = EngineHosts(
+        engines, isolation=settings.engine_isolation, grace_seconds=settings.cancel_grace_seconds
+    )
+    workflows = JobWorkflows(service, storage, hosts, settings.data_dir / "work")
+    service.attach_queue(workflows)
+    return Runtime(
+        settings=settings, database=database, storage=storage, signer=signer,
+        keys=KeyRing(KeyRepository(database), default_balance=settings.default_key_balance),
+        files=files, intake=intake, jobs=service, prices=prices, credits=credits,
+        webhooks=webhooks, workflows=workflows, engines=engines,
+    )  # fmt: skip
+
+
+class Background:
+    """The running parts of a process: the durable queue (and its workers, for the engines this
+    process hosts), webhook delivery and the lifecycle janitor."""
+
+    def __init__(self, runtime: Runtime, *, hosted_engines: list[str] | None) -> None:
+        self._runtime = runtime
+        self._hosted = hosted_engines
+        self._janitor = Janitor(runtime.jobs, runtime.settings.janitor_interval_seconds)
+
+    def start(self) -> None:
+        settings = self._runtime.settings
+        self._runtime.workflows.launch(
+            settings.resolved_dbos_database_url,
+            settings.executor_id,
+            engines=self._runtime.engines.names(),
+            hosted=self._hosted if settings.run_workers else [],
+            concurrency=settings.worker_concurrency,
+            poll_seconds=settings.queue_poll_seconds,
+        )
+        self._runtime.jobs.reenqueue_unfinished()
+        self._runtime.webhooks.start()
+        self._janitor.start()
+
+    def stop(self) -> None:
+        self._janitor.stop()
+        self._runtime.webhooks.stop()
+        self._runtime.workflows.shutdown()
+        self._runtime.workflows.close_engines()
+        self._runtime.database.dispose()
