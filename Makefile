@@ -15,8 +15,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The tests build the diffusion engines at tiny size on the CPU, so they need that extra too
+# (torch==2.13.0 is a CPU build on these machines).
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,diffusion]'
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed

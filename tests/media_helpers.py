@@ -4,11 +4,17 @@ code, written to real files, and the measurements the tests make on real decoded
 from __future__ import annotations
 
 import fractions
+import itertools
+import os
+import shutil
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from reelforge.engines.base import DecodedReference, RenderRequest
@@ -238,10 +244,11 @@ def make_request(
     num_frames: int = 24,
     seed: int = 0,
     generate_audio: bool = True,
+    beats: Sequence[float] = (),
 ) -> RenderRequest:
     """A RenderRequest planned from its prompt, the way the workflow will build one."""
     images = sum(1 for r in references if r.kind is ReferenceKind.IMAGE)
-    plan = plan_shots(prompt, num_frames, 24, images)
+    plan = plan_shots(prompt, num_frames, 24, images, references=references, beats=beats)
     return RenderRequest(
         prompt=prompt,
         plan=plan,
@@ -254,21 +261,29 @@ def make_request(
     )
 
 
-def image_ref(index: int, path: Path) -> DecodedReference:
+def image_ref(
+    index: int, path: Path, role: ReferenceRole = ReferenceRole.REFERENCE
+) -> DecodedReference:
+    return DecodedReference(kind=ReferenceKind.IMAGE, role=role, index=index, path=path)
+
+
+def video_ref(index: int, path: Path, seconds: float | None = None) -> DecodedReference:
     return DecodedReference(
-        kind=ReferenceKind.IMAGE, role=ReferenceRole.REFERENCE, index=index, path=path
+        kind=ReferenceKind.VIDEO,
+        role=ReferenceRole.REFERENCE,
+        index=index,
+        path=path,
+        seconds=seconds,
     )
 
 
-def video_ref(index: int, path: Path) -> DecodedReference:
+def audio_ref(index: int, path: Path, seconds: float | None = None) -> DecodedReference:
     return DecodedReference(
-        kind=ReferenceKind.VIDEO, role=ReferenceRole.REFERENCE, index=index, path=path
-    )
-
-
-def audio_ref(index: int, path: Path) -> DecodedReference:
-    return DecodedReference(
-        kind=ReferenceKind.AUDIO, role=ReferenceRole.REFERENCE, index=index, path=path
+        kind=ReferenceKind.AUDIO,
+        role=ReferenceRole.REFERENCE,
+        index=index,
+        path=path,
+        seconds=seconds,
     )
 
 
@@ -276,3 +291,97 @@ def red_mask(frame: np.ndarray) -> np.ndarray:
     """Where the red studio figure is in a frame (its shading keeps R well above G and B)."""
     r, g, b = (frame[..., i].astype(np.int16) for i in range(3))
     return ((r > 110) & (r - g > 80) & (r - b > 60)).astype(np.uint8) * 255
+
+
+# --- story checks: cuts, beats, speech, timing --------------------------------------------------
+
+
+def frame_diffs(frames: Sequence[np.ndarray], size: tuple[int, int] = (160, 90)) -> np.ndarray:
+    """Mean absolute grey difference between each frame and the one before it (entry i compares
+    frame i with frame i - 1; entry 0 is 0)."""
+    greys = [_grey(f, size).astype(np.int16) for f in frames]
+    diffs = [0.0] + [float(np.abs(b - a).mean()) for a, b in itertools.pairwise(greys)]
+    return np.array(diffs)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    err = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if err == 0 else 10.0 * float(np.log10(255.0**2 / err))
+
+
+def click_track(bpm: float, seconds: float, offset: float = 0.0, rate: int = 48_000) -> np.ndarray:
+    """Mono float32 clicks (short 1.5 kHz pings) every beat from `offset`."""
+    n = round(seconds * rate)
+    out = np.zeros(n, np.float32)
+    length = round(0.03 * rate)
+    ping = (
+        0.8
+        * np.exp(-np.arange(length) / (0.005 * rate))
+        * np.sin(2 * np.pi * 1500 * np.arange(length) / rate)
+    ).astype(np.float32)
+    t = offset
+    while t < seconds:
+        i = round(t * rate)
+        seg = out[i : i + length]
+        seg += ping[: seg.size]
+        t += 60.0 / bpm
+    return out
+
+
+def write_wav(path: Path, mono: np.ndarray, rate: int = 48_000) -> Path:
+    """Mono float samples as 16-bit PCM WAV, written with PyAV."""
+    pcm = (np.clip(mono, -1.0, 1.0) * 32767).astype(np.int16)[None, :]
+    with av.open(str(path), "w", format="wav") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm), format="s16", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = 0
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def write_pan_video(
+    path: Path, dx: int, dy: int = 0, width: int = 320, height: int = 180, frames: int = 24
+) -> Path:
+    """A clip whose content slides `dx`, `dy` pixels a frame (a camera panning the other way)."""
+    pad = 4 + max(abs(dx), abs(dy)) * frames
+    base = textured_landscape(width + 2 * pad, height + 2 * pad, seed=12)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            x0, y0 = pad - dx * i, pad - dy * i
+            rgb = np.ascontiguousarray(base[y0 : y0 + height, x0 : x0 + width])
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            frame.time_base = fractions.Fraction(1, 24)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def require_espeak() -> None:
+    """Skip without espeak-ng locally; in CI (where .ci/run installs it) its absence fails."""
+    if shutil.which("espeak-ng") is not None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail("espeak-ng is not installed; CI installs it with .ci/run (apt-get)")
+    pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+
+
+class CancelAfter:
+    """A cancel token that becomes set `seconds` after it is made; it records when a check first
+    saw it set."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.seen: float | None = None
+
+    def is_set(self) -> bool:
+        now = time.monotonic()
+        if now >= self.at:
+            if self.seen is None:
+                self.seen = now
+            return True
+        return False

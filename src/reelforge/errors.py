@@ -19,6 +19,8 @@
     ├── JobFailed                        (a job's terminal error, stored on the job)
     │   └── Canceled
     └── ServiceUnavailable               (503)
+        └── EngineUnavailable            (503) an engine cannot run here (extra, weights or
+                                               device missing); the operator has to act
 
 Codes are dotted, stable strings such as `invalid_request.seconds` or
 `invalid_reference.too_many_images`; clients may rely on them.
@@ -136,3 +138,11 @@ class ServiceUnavailable(ReelforgeError):
     code = "service_unavailable"
     http_status = 503
     retryable = True
+
+
+class EngineUnavailable(ServiceUnavailable):
+    """An engine cannot run here: its extra is not installed, its weights are missing, or the
+    device is not there. Not retryable: the operator has to act."""
+
+    code = "engine.unavailable"
+    retryable = False

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from reelforge.engines.registry import EngineRegistry
+from reelforge.engines.registry import CONFIGURED_ENGINES, EngineRegistry
 from reelforge.intake.references import ReferenceIntake
 from reelforge.jobs.engine_host import EngineHosts
 from reelforge.jobs.janitor import Janitor
@@ -86,9 +86,13 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> Runtime:
     credits.settle_unsettled(service.load)
     webhooks = open_webhooks(settings, database, service.load)
     service.add_listener(webhooks.on_terminal)
-    hosts = EngineHosts(
-        engines, isolation=settings.engine_isolation, grace_seconds=settings.cancel_grace_seconds
-    )
+
+    def grace(engine: str) -> float:
+        if engine in CONFIGURED_ENGINES:
+            return settings.diffusion_cancel_grace_seconds
+        return settings.cancel_grace_seconds
+
+    hosts = EngineHosts(engines, isolation=settings.engine_isolation, grace_seconds=grace)
     workflows = JobWorkflows(service, storage, hosts, settings.data_dir / "work")
     service.attach_queue(workflows)
     return Runtime(

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     cancel_grace_seconds: float = Field(
         default=1.0, gt=0, description="how long an engine may ignore a cancel before it is killed"
     )
+    diffusion_cancel_grace_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="the same for diffusion engines: one denoising step can take seconds, and a "
+        "killed engine process has to load its model again",
+    )
     queue_poll_seconds: float = Field(default=0.2, gt=0)
 
     creates_per_minute: int = Field(default=100, ge=1, description="per key, unless the key says")

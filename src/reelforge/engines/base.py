@@ -73,6 +73,7 @@ class RenderRequest:
     seed: int = 0
     generate_audio: bool = True
     references: tuple[DecodedReference, ...] = ()
+    preset: str = "default"  # "fast" | "pro" | "default", from the model name's alias
     # Picklable (a module-level function or an object), so a request can cross to the
     # process that hosts the engine.
     log: Callable[[str], None] = field(default=discard_log, compare=False)

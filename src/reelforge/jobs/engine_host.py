@@ -14,6 +14,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as MpEvent
@@ -51,11 +52,15 @@ class EngineCrashed(JobFailed):
 
 class EngineHosts:
     def __init__(
-        self, registry: EngineRegistry, *, isolation: str = "process", grace_seconds: float = 1.0
+        self,
+        registry: EngineRegistry,
+        *,
+        isolation: str = "process",
+        grace_seconds: Callable[[str], float] = lambda _engine: 1.0,
     ) -> None:
         self._registry = registry
         self._isolation = isolation
-        self._grace = grace_seconds
+        self._grace = grace_seconds  # per engine: how long it may ignore a cancel
         self._hosts: dict[str, _ProcessHost] = {}
         self._lock = threading.Lock()
 
@@ -77,7 +82,9 @@ class EngineHosts:
         with self._lock:
             host = self._hosts.get(engine_name)
             if host is None:
-                host = _ProcessHost(engine_name, self._registry.factory(engine_name), self._grace)
+                host = _ProcessHost(
+                    engine_name, self._registry.factory(engine_name), self._grace(engine_name)
+                )
                 self._hosts[engine_name] = host
         return host.render(request, out_dir, codec=codec, progress=progress, cancel=cancel)
 

@@ -32,7 +32,7 @@ def generate_file(
     engines: EngineRegistry | None = None,
 ) -> Path:
     """Render `spec` into `output` (an MP4). References must carry their bytes (`data`)."""
-    registry = engines or EngineRegistry()
+    registry = engines or EngineRegistry(settings=settings)
     from reelforge.engines.models import resolve_model
 
     resolved = resolve_model(
@@ -81,6 +81,7 @@ def generate_file(
             seed=spec.seed or 0,
             generate_audio=spec.generate_audio,
             references=tuple(refs),
+            preset=resolved.preset,
         )
         files = render_video(
             engine,

@@ -238,6 +238,7 @@ class JobWorkflows:
             generate_audio=job.generate_audio,
             references=self._decoded(job),
             log=JobLog(job_id),
+            preset=job.engine.partition(":")[2] or "default",
         )
         cancel = CancelWatcher(self._service, job_id)
         progress = ProgressReporter(self._service, job_id, Stage.GENERATE, 5.0, 95.0)

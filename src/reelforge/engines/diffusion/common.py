@@ -56,12 +56,8 @@ class Preset:
 
 
 def request_preset(request: RenderRequest) -> str:
-    """The preset the job resolved to ("fast", "pro" or "default").
-
-    `RenderRequest` carries it as `preset` once the job layer passes it (see the engine docs);
-    until then every job runs the default preset.
-    """
-    return str(getattr(request, "preset", "default") or "default")
+    """The preset the job resolved to ("fast", "pro" or "default")."""
+    return request.preset or "default"
 
 
 def pick_preset(presets: dict[str, Preset], name: str, options: DiffusionOptions) -> Preset:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from reelforge.errors import ServiceUnavailable
+from reelforge.errors import EngineUnavailable
 
 INSTALL_HINT = "pip install 'reelforge[diffusion]'"
 MIN_DIFFUSERS = (0, 42)
@@ -31,14 +31,6 @@ Offload = Literal["none", "model", "sequential", "group"]
 Compile = Literal["none", "regional", "full"]
 Cache = Literal["none", "first_block", "taylorseer", "magcache"]
 DENOISERS = ("transformer", "transformer_2", "transformer_ref")
-
-
-class EngineUnavailable(ServiceUnavailable):
-    """A diffusion engine cannot run here: the extra is not installed, the weights are missing,
-    or the device is not there. Not retryable: the operator has to act."""
-
-    code = "engine.unavailable"
-    retryable = False
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,22 @@ def max_scale(cues: Sequence[ActionCue]) -> float:
     return scale
 
 
+def headroom(cues: Sequence[ActionCue]) -> float:
+    """The share of the frame height a subject gives up so its actions stay in frame (a bounce
+    or a float rises, a tumble turns a tall subject sideways, a grow ends larger)."""
+    room = 0.0
+    for cue in cues:
+        if cue.action is Action.BOUNCE:
+            room += BOUNCE_HEIGHT
+        elif cue.action is Action.FLOAT:
+            room += FLOAT_RISE * min(1.5, cue.speed) + 0.03
+        elif cue.action is Action.TUMBLE:
+            room += 0.15
+        elif cue.action is Action.GROW:
+            room += 0.2
+    return min(0.5, room)
+
+
 def pose_at(cues: Sequence[ActionCue], t: float, stage: Stage) -> Pose:
     """The subject's pose `t` (0..1) through the shot."""
     if not cues:

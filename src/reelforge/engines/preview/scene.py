@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from reelforge.engines.base import CancelToken, DecodedReference, EngineCanceled, RenderRequest
-from reelforge.engines.preview.actions import Pose, Stage, max_scale, pose_at
+from reelforge.engines.preview.actions import Pose, Stage, headroom, max_scale, pose_at
 from reelforge.engines.preview.backdrop import gradient_backdrop, prompt_colours, studio_colours
 from reelforge.engines.preview.camera import (
     SUBJECT_DEPTH,
@@ -209,13 +209,16 @@ def prepare_scene(request: RenderRequest, cancel: CancelToken) -> Scene:
         # How far below the frame's bottom edge the camera ever looks at subject depth.
         hide_below = max(0.0, max(v.y + height / (2.0 * v.zoom) for v in all_sub) - height / 2)
         active_h = _active_height(request)
+        cues = {st.shot.index: _cues_by_subject(st) for st in stages}
         spots = {
             st.shot.index: layout(
-                [_shape(cutouts[i]) for i in st.subjects], width, active_h, hide_below
+                [_shape(cutouts[i], cues[st.shot.index][i]) for i in st.subjects],
+                width,
+                active_h,
+                hide_below,
             )
             for st in stages
         }
-        cues = {st.shot.index: _cues_by_subject(st) for st in stages}
         sprites = _sprites(stages, spots, cutouts, cues, all_sub)
         shots = []
         for st, (bg_views, sub_views), (plate, end_plate) in zip(
@@ -482,10 +485,13 @@ def _video_plate(
     return VideoPlate(video, look, px_per_unit, anchor)
 
 
-def _shape(cutout: Cutout) -> SubjectShape:
+def _shape(cutout: Cutout, cues: tuple[ActionCue, ...]) -> SubjectShape:
     h, w = cutout.alpha.shape
     return SubjectShape(
-        aspect=w / h, touches_bottom=cutout.touches_bottom, is_card=cutout.method == "card"
+        aspect=w / h,
+        touches_bottom=cutout.touches_bottom,
+        is_card=cutout.method == "card",
+        headroom=headroom(cues),
     )
 
 

@@ -79,6 +79,7 @@ class SubjectShape:
     aspect: float  # width / height of the cut-out
     touches_bottom: bool  # a bust or a product on a table: keep the cut edge below the frame
     is_card: bool
+    headroom: float = 0.0  # share of the height kept free for the subject's actions
 
 
 def layout(shapes: list[SubjectShape], width: int, height: int, hide_below: float) -> list[Spot]:
@@ -99,6 +100,7 @@ def layout(shapes: list[SubjectShape], width: int, height: int, hide_below: floa
             max_h = 0.88 * height
         else:
             max_h = 0.80 * height
+        max_h *= 1.0 - shape.headroom
         world_h = min(max_h, 0.92 * slot / max(shape.aspect, 1e-3))
         cx = -0.43 * width + slot * (i + 0.5)
         if shape.is_card:
