@@ -12,7 +12,7 @@ from reelforge.engines.base import (
     ProgressCallback,
     RenderRequest,
 )
-from reelforge.planning.shots import ShotPlan, plan_shots
+from reelforge.planning.shots import ShotPlan, choose_seconds, plan_shots
 from reelforge.spec import FPS, Codec, ReferenceKind
 
 DEFAULT_AUTO_SECONDS = 5
@@ -30,10 +30,17 @@ class RenderedFiles:
 def plan_video(
     prompt: str, seconds: int | None, references: tuple[DecodedReference, ...]
 ) -> ShotPlan:
-    """The shot plan for a request; `seconds=None` (auto) takes the default length."""
-    num_frames = (seconds or DEFAULT_AUTO_SECONDS) * FPS
+    """The shot plan for a request. `seconds=None` (auto) is chosen from the prompt and the
+    references (`choose_seconds`); cuts snap to the beats of the soundtrack, if there is one."""
+    from reelforge.media.beats import soundtrack_beats
+    from reelforge.planning.references import soundtrack_ref
+
+    if seconds is None:
+        seconds = choose_seconds(prompt, references)
+    audio = soundtrack_ref(prompt, references)
+    beats = soundtrack_beats(audio.path, seconds) if isinstance(audio, DecodedReference) else ()
     images = sum(1 for r in references if r.kind is ReferenceKind.IMAGE)
-    return plan_shots(prompt, num_frames, FPS, images)
+    return plan_shots(prompt, seconds * FPS, FPS, images, references=references, beats=beats)
 
 
 def render_video(

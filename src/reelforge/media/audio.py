@@ -340,7 +340,7 @@ def normalize_loudness(
 
 # --- dialogue over a bed ------------------------------------------------------------------------
 
-SPEECH_RMS_DBFS = -16.0  # dialogue sits well above the bed (-20 music, -24 ambience)
+SPEECH_RMS_DBFS = -14.0  # dialogue sits well above the bed (-20 music, -24 ambience)
 DUCK_DB = -10.0  # the bed under speech
 _DUCK_BLOCK = 0.01  # seconds per envelope block
 _DUCK_HOLD = 0.15  # seconds the bed stays down after a syllable

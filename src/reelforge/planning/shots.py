@@ -204,8 +204,7 @@ def plan_shots(
     default_shake = find_shake(preamble)
     default_background = _background_mention(preamble, in_range)
     default_join = _join_words(preamble, anywhere=True)
-    videos = {r.index for r in references if r.kind is ReferenceKind.VIDEO}
-    default_motion = _motion_video(preamble, videos, bool(references))
+    default_motion = _motion_video(preamble)
 
     shots: list[Shot] = []
     start = 0
@@ -221,7 +220,7 @@ def plan_shots(
             shake = default_shake or 0.0
         if shake and find_camera(text) is None and default_camera is None:
             camera, speed = CameraMove.STATIC, 1.0  # "handheld" alone: a held camera, no move
-        motion = _motion_video(text, videos, bool(references)) or default_motion
+        motion = _motion_video(text) or default_motion
         if motion is not None:
             camera, speed = CameraMove.FROM_VIDEO, 1.0
         look = find_look(text) or look
@@ -466,13 +465,10 @@ def _image_mentions(text: str) -> list[int]:
     return [idx for kind, idx in find_mentions(text) if kind is ReferenceKind.IMAGE]
 
 
-def _motion_video(text: str, videos: set[int], known: bool) -> int | None:
-    """The first @VideoN the text names as a motion source (one that exists, when the references
-    are known)."""
-    for index in motion_videos(text):
-        if not known or index in videos:
-            return index
-    return None
+def _motion_video(text: str) -> int | None:
+    """The first @VideoN the text names as a motion source (engines check that it exists)."""
+    found = motion_videos(text)
+    return found[0] if found else None
 
 
 def _background_mention(text: str, valid: range) -> int | None:

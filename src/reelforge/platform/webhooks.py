@@ -51,6 +51,7 @@ from reelforge.intake.fetch import (
     SafeFetcher,
 )
 from reelforge.jobs.models import Job, JobStatus
+from reelforge.jobs.views import video_fields
 from reelforge.settings import Settings
 from reelforge.store.key_repository import KeyRepository
 from reelforge.store.webhook_repository import (
@@ -132,33 +133,12 @@ BodyBuilder = Callable[[Job, str, str, float], dict[str, Any]]
 
 def event_body(job: Job, event_id: str, event_type: str, created_at: float) -> dict[str, Any]:
     """The event as sent: thin (no prompt, no download links), built from the job alone."""
-    seconds = job.output_seconds or job.seconds
     return {
         "id": event_id,
         "object": "event",
         "type": event_type,
         "created_at": int(created_at),
-        "data": {
-            "id": job.id,
-            "object": "video",
-            "status": event_type.removeprefix("video."),
-            "model": job.model,
-            "engine": job.engine,
-            "created_at": int(job.created_at),
-            "started_at": int(job.started_at) if job.started_at else None,
-            "completed_at": int(job.completed_at) if job.completed_at else None,
-            "seconds": str(int(seconds)) if seconds else "auto",
-            "size": f"{job.width}x{job.height}",
-            "resolution": job.resolution.value,
-            "aspect_ratio": job.aspect_ratio.value,
-            "fps": job.fps,
-            "seed": job.seed,
-            "generate_audio": job.generate_audio,
-            "codec": job.codec.value,
-            "error": job.error,
-            "metadata": job.metadata,
-            "end_user_id": job.end_user_id,
-        },
+        "data": {**video_fields(job), "status": event_type.removeprefix("video.")},
     }
 
 

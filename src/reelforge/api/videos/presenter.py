@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelforge.jobs.models import Job, JobStatus
+from reelforge.jobs.views import video_fields
 from reelforge.runtime import Runtime
 
 NATIVE_STATUS = {
@@ -38,38 +39,20 @@ def billed_seconds(job: Job) -> float:
 
 
 def video_object(runtime: Runtime, job: Job) -> dict[str, Any]:
-    seconds = job.output_seconds or job.seconds
     billed = billed_seconds(job)
     return {
-        "id": job.id,
-        "object": "video",
-        "model": job.model,
-        "engine": job.engine,
+        **video_fields(job),
         "status": NATIVE_STATUS[job.status],
         "progress": int(job.progress),
         "stage": job.stage.value,
         "queue_position": runtime.jobs.queue_position(job),
-        "created_at": int(job.created_at),
-        "started_at": int(job.started_at) if job.started_at else None,
-        "completed_at": int(job.completed_at) if job.completed_at else None,
         "expires_at": int(job.expires_at) if job.expires_at else None,
         "prompt": job.prompt,
-        "seconds": str(int(seconds)) if seconds else "auto",
-        "size": f"{job.width}x{job.height}",
-        "resolution": job.resolution.value,
-        "aspect_ratio": job.aspect_ratio.value,
-        "fps": job.fps,
-        "seed": job.seed,
-        "generate_audio": job.generate_audio,
-        "codec": job.codec.value,
         "usage": {
             "billed_seconds": billed,
             "cost": runtime.prices.cost(job.resolution, billed),
             "currency": runtime.prices.currency,
         },
-        "error": job.error,
-        "metadata": job.metadata,
-        "end_user_id": job.end_user_id,
         "remixed_from_video_id": None,
         "urls": download_urls(runtime, job),
         # The shot plan the engine followed (shots, camera moves, timing, @Image bindings).
