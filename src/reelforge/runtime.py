@@ -16,7 +16,7 @@ from reelforge.jobs.workflow import JobWorkflows
 from reelforge.platform.admission import Admission, AdmissionLimits
 from reelforge.platform.credits import Credits
 from reelforge.platform.keys import KeyRing
-from reelforge.platform.moderation import open_policy
+from reelforge.platform.moderation import ModerationPolicy, open_policy
 from reelforge.platform.pricing import PriceTable
 from reelforge.platform.webhooks import WebhookDispatcher, open_webhooks
 from reelforge.settings import Settings
@@ -46,8 +46,12 @@ class Runtime:
     engines: EngineRegistry
 
 
-def build_runtime(settings: Settings, engines: EngineRegistry) -> Runtime:
-    """Open the store and storage and wire the services; nothing runs yet (see `Background`)."""
+def build_runtime(
+    settings: Settings, engines: EngineRegistry, moderation: ModerationPolicy | None = None
+) -> Runtime:
+    """Open the store and storage and wire the services; nothing runs yet (see `Background`).
+    `moderation` replaces the policy the settings describe (for operators embedding reelforge
+    with a policy of their own)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(settings.resolved_database_url)
     storage = open_storage(settings.resolved_storage_url)
@@ -68,6 +72,7 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> Runtime:
             idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         ),
     )
+    moderation = moderation or open_policy(settings.moderation_patterns_file)
     service = JobService(
         JobRepository(database),
         intake,
@@ -76,7 +81,7 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> Runtime:
         default_model=settings.default_model,
         prices=prices,
         admission=admission,
-        moderation=open_policy(settings.moderation_patterns_file),
+        moderation=moderation,
         lifecycle=Lifecycle(
             execution_expires_after=settings.execution_expires_after_seconds,
             output_retention_seconds=settings.output_retention_seconds,
@@ -93,7 +98,7 @@ def build_runtime(settings: Settings, engines: EngineRegistry) -> Runtime:
         return settings.cancel_grace_seconds
 
     hosts = EngineHosts(engines, isolation=settings.engine_isolation, grace_seconds=grace)
-    workflows = JobWorkflows(service, storage, hosts, settings.data_dir / "work")
+    workflows = JobWorkflows(service, storage, hosts, settings.data_dir / "work", moderation)
     service.attach_queue(workflows)
     return Runtime(
         settings=settings, database=database, storage=storage, signer=signer,

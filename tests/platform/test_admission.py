@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from reelforge.api.app import create_app
+from reelforge.platform.moderation import Verdict
 from tests.conftest import ADMIN_KEY, make_settings, wait_terminal
 from tests.fixtures.engines.basic import fixture_registry
 
@@ -166,3 +167,29 @@ def test_daily_budget_refuses_beyond_todays_spend(client: TestClient) -> None:
     assert second.status_code == 402
     assert second.json()["error"]["code"] == "insufficient_credits.daily_budget"
     wait_terminal(client, first.json()["id"], headers=h)
+
+
+class _RefuseOutputs:
+    def check_prompt(self, prompt: str) -> Verdict | None:
+        return None
+
+    def check_reference(self, kind: str, sha256: str) -> Verdict | None:
+        return None
+
+    def check_output(self, video: Path, thumbnail: Path) -> Verdict | None:
+        assert video.stat().st_size > 0 and thumbnail.stat().st_size > 0
+        return Verdict(rule="no outputs today")
+
+
+def test_output_moderation_fails_the_job_without_charge(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    app = create_app(settings, engines=fixture_registry(), moderation=_RefuseOutputs())
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as c:
+        key = _new_key(c, balance=1.0)
+        vid = c.post("/v1/videos", json=BODY, headers=_headers(key)).json()["id"]
+        done = wait_terminal(c, vid, headers=_headers(key))
+        assert done["status"] == "failed"
+        assert done["error"]["code"] == "moderation.output"
+        assert done["error"]["stage"] == "encode"
+        assert c.get(f"/v1/videos/{vid}/content", headers=_headers(key)).status_code == 404
+        assert c.get("/v1/keys/me", headers=_headers(key)).json()["balance"] == 1.0

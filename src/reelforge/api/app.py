@@ -33,6 +33,7 @@ from reelforge.api.webhook_bodies import register_dialect_webhook_bodies
 from reelforge.engines.registry import EngineRegistry
 from reelforge.logs import request_id_var
 from reelforge.platform.metrics import HttpCounters
+from reelforge.platform.moderation import ModerationPolicy
 from reelforge.runtime import Background, build_runtime
 from reelforge.settings import Settings
 
@@ -52,12 +53,17 @@ def _announce(settings: Settings, admin_key: str | None) -> None:
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 
-def create_app(settings: Settings, *, engines: EngineRegistry | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    engines: EngineRegistry | None = None,
+    moderation: ModerationPolicy | None = None,
+) -> FastAPI:
     engine_registry = engines or EngineRegistry(settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await asyncio.to_thread(build_runtime, settings, engine_registry)
+        runtime = await asyncio.to_thread(build_runtime, settings, engine_registry, moderation)
         register_dialect_webhook_bodies(runtime)
         for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
             log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)

@@ -30,6 +30,7 @@ from reelforge.jobs.render import plan_video
 from reelforge.jobs.service import JobService
 from reelforge.logs import job_id_var
 from reelforge.planning.serialize import plan_from_dict
+from reelforge.platform.moderation import AllowAll, ModerationPolicy, enforce_output
 from reelforge.storage.base import Storage
 
 log = logging.getLogger("reelforge.worker")
@@ -85,7 +86,9 @@ class JobWorkflows:
         storage: Storage,
         hosts: EngineHosts,
         work_dir: Path,
+        moderation: ModerationPolicy | None = None,
     ) -> None:
+        self._moderation = moderation or AllowAll()
         self._service = service
         self._storage = storage
         self._hosts = hosts
@@ -256,6 +259,7 @@ class JobWorkflows:
 
     def _publish(self, job_id: str, files: dict[str, Any]) -> dict[str, Any]:
         self._service.report(job_id, stage=Stage.ENCODE, progress=97.0)
+        enforce_output(self._moderation, Path(files["video"]), Path(files["thumbnail"]))
         outputs = JobOutputs(
             video=f"outputs/{job_id}/video.mp4",
             thumbnail=f"outputs/{job_id}/thumbnail.jpg",

@@ -1,8 +1,9 @@
 """Moderation: a pluggable policy applied to prompts, with hooks for references and outputs.
 
 The policy is the operator's choice. The default (`PatternPolicy`) reads regular expressions from
-a file (one per line, `#` comments, optional `reference:` / `output:` prefixes reserved for the
-hooks) and blocks nothing unless configured.
+a file (one per line, `#` comments; `reference:sha256:<hex>` lines refuse a reference by content)
+and blocks nothing unless configured. `check_output` sees the rendered files before they are
+published, for a policy that classifies pixels.
 """
 
 from __future__ import annotations
@@ -25,12 +26,18 @@ class ModerationPolicy(Protocol):
 
     def check_reference(self, kind: str, sha256: str) -> Verdict | None: ...
 
+    def check_output(self, video: Path, thumbnail: Path) -> Verdict | None:
+        """Called with the rendered files before they are published."""
+
 
 class AllowAll:
     def check_prompt(self, prompt: str) -> Verdict | None:
         return None
 
     def check_reference(self, kind: str, sha256: str) -> Verdict | None:
+        return None
+
+    def check_output(self, video: Path, thumbnail: Path) -> Verdict | None:
         return None
 
 
@@ -64,6 +71,9 @@ class PatternPolicy:
     def check_reference(self, kind: str, sha256: str) -> Verdict | None:
         return Verdict(rule=f"blocked {kind} sha256:{sha256}") if sha256 in self._hashes else None
 
+    def check_output(self, video: Path, thumbnail: Path) -> Verdict | None:
+        return None  # patterns say nothing about pixels; a classifier policy would look here
+
 
 def open_policy(patterns_file: Path | None) -> ModerationPolicy:
     return PatternPolicy.from_file(patterns_file) if patterns_file else AllowAll()
@@ -92,3 +102,14 @@ def enforce_references(policy: ModerationPolicy, refs: list[tuple[int, str, str]
                 reference_index=index,
                 stage="intake",
             )
+
+
+def enforce_output(policy: ModerationPolicy, video: Path, thumbnail: Path) -> None:
+    verdict = policy.check_output(video, thumbnail)
+    if verdict is not None:
+        raise ModerationBlocked(
+            f"the rendered video was refused by this server's content policy (rule "
+            f"{verdict.rule!r}); nothing is charged",
+            code="moderation.output",
+            stage="encode",
+        )
