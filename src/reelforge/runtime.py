@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from reelforge.engines.registry import CONFIGURED_ENGINES, EngineRegistry
 from reelforge.intake.references import ReferenceIntake
 from reelforge.jobs.engine_host import EngineHosts
+from reelforge.jobs.fleet import Fleet
 from reelforge.jobs.janitor import Janitor
 from reelforge.jobs.service import JobService, Lifecycle
 from reelforge.jobs.workflow import JobWorkflows
@@ -116,6 +117,7 @@ class Background:
         self._runtime = runtime
         self._hosted = hosted_engines
         self._janitor = Janitor(runtime.jobs, runtime.settings.janitor_interval_seconds)
+        self._fleet: Fleet | None = None
 
     def start(self) -> None:
         settings = self._runtime.settings
@@ -128,10 +130,21 @@ class Background:
             poll_seconds=settings.queue_poll_seconds,
         )
         self._runtime.jobs.reenqueue_unfinished()
+        if settings.run_workers:
+            self._fleet = Fleet(
+                self._runtime.database,
+                settings.executor_id,
+                self._hosted if self._hosted is not None else self._runtime.engines.names(),
+                heartbeat_seconds=settings.worker_heartbeat_seconds,
+                dead_after_seconds=settings.dead_worker_seconds,
+            )
+            self._fleet.start()
         self._runtime.webhooks.start()
         self._janitor.start()
 
     def stop(self) -> None:
+        if self._fleet is not None:
+            self._fleet.stop()
         self._janitor.stop()
         self._runtime.webhooks.stop()
         self._runtime.workflows.shutdown()

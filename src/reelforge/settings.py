@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         description="the same for diffusion engines: one denoising step can take seconds, and a "
         "killed engine process has to load its model again",
     )
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    dead_worker_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="a worker silent this long is gone: its jobs go back on their queues",
+    )
     queue_poll_seconds: float = Field(default=0.2, gt=0)
 
     creates_per_minute: int = Field(default=100, ge=1, description="per key, unless the key says")

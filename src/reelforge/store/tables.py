@@ -92,3 +92,16 @@ idempotency_keys = sa.Table(
     sa.Column("job_id", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+# Processes that run workers, with a heartbeat, so the fleet can recover the jobs of one that
+# died for good (`jobs/fleet.py`).
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("executor_id", sa.String(200), primary_key=True),
+    sa.Column("engines", sa.JSON, nullable=False),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+)
