@@ -191,3 +191,13 @@ def test_quote_prices_without_creating(client: TestClient) -> None:
     assert q["size"] == "1280x720"
     assert q["references"][0]["width"] == 640
     assert client.get("/v1/videos").json()["data"] == []
+
+
+def test_auto_duration_is_quoted_as_the_planner_will_render_it(client: TestClient) -> None:
+    body = {"prompt": "[0-4s] a boat. [4-9s] the harbour at night", "seconds": "auto",
+            "size": "854x480"}  # fmt: skip
+    quote = client.post("/v1/videos/quote", json=body).json()
+    assert quote["billed_seconds"] == 9.0
+    vid = client.post("/v1/videos", json=body).json()["id"]
+    done = wait_terminal(client, vid)
+    assert done["status"] == "completed" and done["usage"]["billed_seconds"] == 9.0

@@ -15,8 +15,6 @@ from reelforge.engines.base import (
 from reelforge.planning.shots import ShotPlan, choose_seconds, plan_shots
 from reelforge.spec import FPS, Codec, ReferenceKind
 
-DEFAULT_AUTO_SECONDS = 5
-
 
 @dataclass(frozen=True)
 class RenderedFiles:

@@ -22,7 +22,7 @@ from reelforge.intake.rules import check_request_rules, check_stored_references
 from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage, StoredReference
 from reelforge.jobs.queue import JobQueue
-from reelforge.jobs.render import DEFAULT_AUTO_SECONDS
+from reelforge.planning.shots import choose_seconds
 from reelforge.platform.admission import Admission, AdmissionTicket
 from reelforge.platform.moderation import (
     AllowAll,
@@ -67,7 +67,7 @@ class PreparedRequest:
     aspect_ratio: AspectRatio
     width: int
     height: int
-    billed_seconds: float  # what a success will bill (auto: the default length)
+    billed_seconds: float  # what a success will bill (auto: the planner's length)
     cost: float
     currency: str
 
@@ -161,7 +161,9 @@ class JobService:
         check_stored_references(refs, self._intake.limits)
         aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
         width, height = output_size(spec.resolution, aspect)
-        seconds = spec.seconds or DEFAULT_AUTO_SECONDS
+        # `auto`: the planner's choice, from the same text and reference metadata the worker
+        # will plan with, so the quote and the credit hold match what a success bills.
+        seconds = spec.seconds or choose_seconds(spec.prompt, refs)
         return PreparedRequest(
             spec=spec,
             resolved=resolved,

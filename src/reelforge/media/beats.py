@@ -34,6 +34,9 @@ MIN_PULSE_CLARITY = 0.15  # autocorrelation at the beat lag / at lag 0
 LEAD_FRAMES = 1.0
 
 
+_SMOOTH = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+
+
 @dataclass(frozen=True)
 class BeatAnalysis:
     tempo: float  # beats per minute; 0.0 when the track has no clear pulse
@@ -45,13 +48,16 @@ def onset_strength(track: AudioTrack) -> tuple[np.ndarray, float]:
     """(onset strength per analysis frame, frames per second)."""
     mono = np.asarray(track.samples, np.float32).mean(axis=0)
     mono = _resample(mono, track.sample_rate, ANALYSIS_RATE)
-    padded = np.pad(mono, (N_FFT // 2, N_FFT // 2))
+    # Reflected edges: zero padding would make the start of any sound look like an onset.
+    edge = (N_FFT // 2, N_FFT // 2)
+    padded = np.pad(mono, edge, mode="reflect") if mono.size > N_FFT // 2 else np.pad(mono, edge)
     if padded.size < N_FFT:
         padded = np.pad(padded, (0, N_FFT - padded.size))
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
     spectrum = np.abs(np.fft.rfft(frames * np.hanning(N_FFT).astype(np.float32), axis=1))
     log_mag = np.log1p(1000.0 * spectrum)
     flux = np.maximum(0.0, np.diff(log_mag, axis=0, prepend=log_mag[:1])).sum(axis=1)
+    flux[:2] = 0.0  # the first frames straddle the (padded) start: no onset can be told there
     return flux.astype(np.float64), ANALYSIS_RATE / HOP
 
 
@@ -66,7 +72,9 @@ def analyse_beats(track: AudioTrack) -> BeatAnalysis:
     if float(pulse.max()) <= 0:
         return BeatAnalysis(0.0, (), onsets)
     pulse /= float(pulse.std()) + 1e-9
-    period, clarity = _tempo_period(pulse, rate)
+    # A little smoothing for the tempo search: a beat period that falls between two whole
+    # analysis frames must not lose to its (whole-frame) double.
+    period, clarity = _tempo_period(np.convolve(pulse, _SMOOTH, mode="same"), rate)
     if period is None or clarity < MIN_PULSE_CLARITY:
         return BeatAnalysis(0.0, (), onsets)
     beats = _track(pulse, period)
@@ -166,7 +174,7 @@ def _track(pulse: np.ndarray, period: float) -> list[int]:
         beats.append(t)
     beats.reverse()
     # Drop weak beats at the edges (silence before the music starts or after it ends).
-    threshold = 0.25 * float(np.median(pulse[beats])) if beats else 0.0
+    threshold = 0.5 * float(np.median(pulse[beats])) if beats else 0.0
     while beats and pulse[beats[0]] < threshold:
         beats.pop(0)
     while beats and pulse[beats[-1]] < threshold:

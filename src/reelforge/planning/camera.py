@@ -70,7 +70,7 @@ _PATTERNS: tuple[tuple[CameraMove, str], ...] = (
         rf"{_CRANE}(?:\s+shot)?[\s-]+{_UP}\b"
         r"|\bcamera\s+(?:\w+ly\s+)?(?:rises?|rising|ascends?|ascending|lifts?|climbs?)\b"
         # A crane with no direction rises ("crane" alone may be the bird: it needs "shot").
-        r"|\bcrane\s+shot\b|\bcamera\s+cranes?\b|\bcraning\s+shot\b",
+        r"|\bcrane\s+shot\b|\bcamera\s+cranes?\b(?![\s-]+down)|\bcraning\s+shot\b",
     ),
     (CameraMove.ZOOM_IN, rf"{_verb('zoom')}[\s-]+{_IN}\b|{_verb('zoom')}\b(?![\s-]+{_OUT})"),
     (CameraMove.ZOOM_OUT, rf"{_verb('zoom')}[\s-]+{_OUT}\b"),

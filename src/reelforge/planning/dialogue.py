@@ -31,7 +31,7 @@ _LINE = re.compile(
 )
 _WHISPER_RE = re.compile(rf"^(?:{_WHISPER})$", re.IGNORECASE)
 _SHOUT_RE = re.compile(rf"^(?:{_SHOUT})$", re.IGNORECASE)
-_SENTENCE_BREAK = re.compile(r"[.;!?\n](?=\s)")
+_SENTENCE_BREAK = re.compile('[.;!?\n]["\u201d\u2019)\\]]*(?=\\s)')
 
 WORDS_PER_SECOND = 2.6  # espeak-ng at its default rate, a little under natural speech
 

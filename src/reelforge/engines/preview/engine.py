@@ -45,6 +45,7 @@ from reelforge.media.audio import (
 )
 from reelforge.media.decode import load_audio
 from reelforge.media.speech import ESPEAK, VOICES, SpeechFailed, find_espeak, speak
+from reelforge.media.stream import prefetch
 from reelforge.planning.model import CameraMove, DialogueLine, Transition
 from reelforge.spec import MAX_SECONDS, ReferenceKind
 
@@ -53,6 +54,7 @@ MAX_SIDE = 4096
 MAX_FPS = 60
 LINE_LEAD_SECONDS = 0.3  # a shot's first line starts this far into the shot
 LINE_GAP_SECONDS = 0.25  # between consecutive lines
+PREFETCH_FRAMES = 2
 
 
 class PreviewEngine:
@@ -129,6 +131,16 @@ class PreviewEngine:
                 )
         images = {r.index for r in request.refs(ReferenceKind.IMAGE)}
         videos = {r.index for r in request.refs(ReferenceKind.VIDEO)}
+        for label, pinned in (
+            ("first", request.plan.first_frame),
+            ("last", request.plan.last_frame),
+        ):
+            if pinned is not None and pinned not in images:
+                raise InvalidRequest(
+                    f"the plan's {label} frame is @Image{pinned}, but no such image was given",
+                    code="invalid_reference.missing_mention",
+                    param="references",
+                )
         for shot in request.plan.shots:
             if shot.camera is CameraMove.FROM_VIDEO and shot.motion_video not in videos:
                 raise InvalidRequest(
@@ -157,7 +169,9 @@ class PreviewEngine:
         self.check_inputs(request)
         audio = self._soundtrack(request, cancel)
         scene = prepare_scene(request, cancel)
-        return Rendering(frames=_frames(request, scene, progress, cancel), audio=audio)
+        # Frames are drawn a couple ahead in a helper thread, overlapping the encoder's work.
+        frames = prefetch(_frames(request, scene, progress, cancel), depth=PREFETCH_FRAMES)
+        return Rendering(frames=frames, audio=audio)
 
     def _soundtrack(self, request: RenderRequest, cancel: CancelToken) -> AudioTrack | None:
         if not request.generate_audio:

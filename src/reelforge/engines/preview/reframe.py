@@ -55,11 +55,14 @@ def _best_along(profile: np.ndarray, length: int, window: float) -> float:
     if k >= n:
         return (length - 1) / 2.0
     sums = np.convolve(profile.astype(np.float64), np.ones(k), mode="valid")  # n - k + 1
+    sums += 1e-6 * (float(sums.max()) + 1.0)  # a flat picture: the pull alone decides
     positions = np.arange(sums.size)
     mid = (sums.size - 1) / 2.0
     pull = 1.0 - CENTRE_PULL * ((positions - mid) / max(mid, 1.0)) ** 2
     best = int(np.argmax(sums * pull))
     centre_proxy = best + k / 2.0  # in proxy samples
-    return float(
-        np.clip(centre_proxy / n * length - 0.5, window / 2 - 0.5, length - window / 2 - 0.5)
-    )
+    centre = centre_proxy / n * length - 0.5
+    middle = (length - 1) / 2.0
+    if abs(centre - middle) <= length / n:  # within a proxy sample of the middle: the middle
+        return middle
+    return float(np.clip(centre, window / 2 - 0.5, length - window / 2 - 0.5))

@@ -59,11 +59,16 @@ class VideoPlate:
 
     def plate_at(self, index: int) -> Plate:
         frame = self._video.frame_at(index)
-        if self._last is not None and self._last[0] == id(frame):
+        version = self._video.version
+        if self._last is not None and self._last[0] == version:
             return self._last[1]
         plate = Plate(apply_grade(frame, self._look), self._k, self._anchor)
-        self._last = (id(frame), plate)
+        self._last = (version, plate)
         return plate
+
+    def version_at(self, index: int) -> int:
+        self._video.frame_at(index)
+        return self._video.version
 
     def close(self) -> None:
         self._video.close()
@@ -75,6 +80,9 @@ class StillPlate:
 
     def plate_at(self, index: int) -> Plate:
         return self._plate
+
+    def version_at(self, index: int) -> int:
+        return 0
 
     def close(self) -> None:
         pass
@@ -114,10 +122,11 @@ class ShotRender:
     def frame_key(self, f: int, index: int) -> tuple[object, ...]:
         """Everything a drawn frame depends on: equal keys, equal frames."""
         f = min(max(0, f), self.shot.num_frames - 1)
-        plate = self.plate.plate_at(index)
         return (
             self.shot.index,
-            id(plate.image),
+            id(self.plate),  # the source object lives as long as the scene: its id is stable
+            self.plate.version_at(index),
+            None if self.end_plate is None else self.end_plate.version_at(index),
             self.bg_views[f],
             self.sub_views[f],
             tuple(p.key() for p in self._poses(f)),
@@ -478,7 +487,13 @@ def _video_plate(
     k = min(VIDEO_OVERSAMPLE, max(1.0, max_zoom))
     f = max(2.0 * extent[0] * k / vw, 2.0 * extent[1] * k / vh)
     size = (max(2, math.ceil(vw * f)), max(2, math.ceil(vh * f)))
-    first = next(iter_video_frames(ref.path, width=size[0], height=size[1], max_frames=1))
+    frames = iter_video_frames(ref.path, width=size[0], height=size[1], max_frames=1)
+    try:
+        first = next(frames)
+    finally:
+        close = getattr(frames, "close", None)
+        if callable(close):
+            close()
     px_per_unit = min(size[0] / (2.0 * extent[0]), size[1] / (2.0 * extent[1]))
     anchor = _anchor(first, extent, px_per_unit)
     video = LoopingVideo(ref.path, size[0], size[1], float(vfps or fps), fps)

@@ -26,6 +26,13 @@ class LoopingVideo:
         self._iter: Iterator[np.ndarray] | None = None
         self._pos = -1
         self._current: np.ndarray | None = None
+        self._decoded = 0  # frames decoded so far: changes exactly when the current frame does
+
+    @property
+    def version(self) -> int:
+        """A number that changes whenever `frame_at` starts returning a different frame (array
+        ids can be reused once a frame is freed; this cannot)."""
+        return self._decoded
 
     def frame_at(self, index: int) -> np.ndarray:
         """The source frame shown at output frame `index` (RGB uint8 at plate size)."""
@@ -46,6 +53,7 @@ class LoopingVideo:
                 continue
             self._current = nxt
             self._pos += 1
+            self._decoded += 1
         assert self._current is not None
         return self._current
 
