@@ -55,7 +55,7 @@ def build_runtime(
     with a policy of their own)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(settings.resolved_database_url)
-    storage = open_storage(settings.resolved_storage_url)
+    storage = open_storage(settings.resolved_storage_url, settings)
     signer = UrlSigner(
         load_or_create_secret(settings.signing_key_path), settings.download_url_ttl_seconds
     )

@@ -32,7 +32,25 @@ class Settings(BaseSettings):
         "beside the job store, or the job store itself when it is PostgreSQL",
     )
     storage_url: str | None = Field(
-        default=None, description="where outputs and references live; default data_dir/storage"
+        default=None,
+        description="where outputs and references live: file:///dir or s3://bucket/prefix; "
+        "default data_dir/storage (docs/storage.md)",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (MinIO, R2, ...); None = AWS S3"
+    )
+    s3_region: str | None = Field(default=None, description="None = the AWS config chain")
+    s3_access_key_id: str | None = Field(
+        default=None, description="None = the AWS credential chain (env, profile, role)"
+    )
+    s3_secret_access_key: SecretStr | None = None
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto", description="path for servers without bucket subdomains (e.g. MinIO)"
+    )
+    s3_presign_downloads: bool = Field(
+        default=True,
+        description="downloads redirect (307) to a presigned S3 URL instead of passing through "
+        "the API; turn off when clients cannot reach the S3 endpoint",
     )
     public_url: str | None = Field(
         default=None, description="base of the URLs handed out; default http://host:port"

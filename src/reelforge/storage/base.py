@@ -34,4 +34,11 @@ class Storage(Protocol):
 
     def size(self, key: str) -> int: ...
 
-    def delete_prefix(self, prefix: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete the object `prefix` and every object under `prefix/`."""
+
+    def download_url(
+        self, key: str, expires_seconds: int, filename: str, media_type: str
+    ) -> str | None:
+        """A URL a client may fetch the object from directly for `expires_seconds`, served as
+        `media_type` and named `filename`; None when the API must serve the bytes itself."""

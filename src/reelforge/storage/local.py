@@ -71,3 +71,9 @@ class LocalStorage:
             shutil.rmtree(path)
         elif path.is_file():
             path.unlink()
+
+    def download_url(
+        self, key: str, expires_seconds: int, filename: str, media_type: str
+    ) -> str | None:
+        """None: the API serves local files itself."""
+        return None

@@ -4,20 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from reelforge.storage.base import Storage
 from reelforge.storage.local import LocalStorage
 
+if TYPE_CHECKING:
+    from reelforge.settings import Settings
 
-def _local(url: str) -> Storage:
+
+def _local(url: str, settings: Settings) -> Storage:
     return LocalStorage(Path(urlparse(url).path))
 
 
-BACKENDS: dict[str, Callable[[str], Storage]] = {"file": _local}
+def _s3(url: str, settings: Settings) -> Storage:
+    try:
+        from reelforge.storage.s3 import S3Options, S3Storage, parse_s3_url
+    except ImportError as exc:  # boto3 is an optional extra
+        raise ValueError(
+            f"storage URL {url!r} needs boto3: pip install 'reelforge[s3]' ({exc})"
+        ) from exc
+    bucket, prefix = parse_s3_url(url)
+    secret = settings.s3_secret_access_key
+    options = S3Options(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret is not None else None,
+        addressing_style=settings.s3_addressing_style,
+        presign_downloads=settings.s3_presign_downloads,
+    )
+    return S3Storage(bucket, prefix, settings.data_dir / "cache" / "s3", options)
 
 
-def open_storage(url: str) -> Storage:
+BACKENDS: dict[str, Callable[[str, Settings], Storage]] = {"file": _local, "s3": _s3}
+
+
+def open_storage(url: str, settings: Settings) -> Storage:
     scheme = urlparse(url).scheme or "file"
     try:
         factory = BACKENDS[scheme]
@@ -25,4 +49,4 @@ def open_storage(url: str) -> Storage:
         raise ValueError(
             f"storage URL scheme {scheme!r} is not supported (known: {sorted(BACKENDS)})"
         ) from None
-    return factory(url)
+    return factory(url, settings)

@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.datastructures import UploadFile
 
 from reelforge.api.common.openapi import inline_schema
@@ -162,6 +169,7 @@ def delete_video(video_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, 
 
 
 _MEDIA = {"video": "video/mp4", "thumbnail": "image/jpeg", "last_frame": "image/png"}
+_REDIRECT_SECONDS = 3600  # life of a presigned object-storage URL (clients follow at once)
 
 
 @router.get("/{video_id}/content", summary="Download the video, thumbnail or last frame")
@@ -172,9 +180,10 @@ def video_content(
     variant: str = "video",
     expires: int | None = None,
     signature: str | None = None,
-) -> FileResponse:
+) -> Response:
     """Works with an API key header, or without one through a signed URL
-    (`expires` + `signature`, as handed out in the Video object's `urls`)."""
+    (`expires` + `signature`, as handed out in the Video object's `urls`). With S3 storage
+    the answer is a 307 redirect to a presigned URL of the object (docs/storage.md)."""
     if variant not in VARIANTS:
         raise InvalidRequest(
             f"variant is {variant!r}; allowed: {', '.join(VARIANTS)}",
@@ -192,9 +201,12 @@ def video_content(
             f"video {video_id} has no {variant} (status {job.status.value})",
             code="not_found.content", param="variant",
         )  # fmt: skip
+    filename = f"{video_id}{PurePosixPath(storage_key).suffix}"
+    url = runtime.storage.download_url(storage_key, _REDIRECT_SECONDS, filename, _MEDIA[variant])
+    if url is not None:
+        return RedirectResponse(url, status_code=307)
     path = runtime.storage.local_path(storage_key)
-    suffix = path.suffix
-    return FileResponse(path, media_type=_MEDIA[variant], filename=f"{video_id}{suffix}")
+    return FileResponse(path, media_type=_MEDIA[variant], filename=filename)
 
 
 def _job_for_content(
