@@ -118,6 +118,9 @@ class Background:
         self._hosted = hosted_engines
         self._janitor = Janitor(runtime.jobs, runtime.settings.janitor_interval_seconds)
         self._fleet: Fleet | None = None
+        # `reelforge worker --engine X` names its engines: it renders whatever RUN_WORKERS says
+        # (an env file shared with API replicas must not silence it).
+        self._runs_workers = hosted_engines is not None or runtime.settings.run_workers
 
     def start(self) -> None:
         settings = self._runtime.settings
@@ -125,12 +128,12 @@ class Background:
             settings.resolved_dbos_database_url,
             settings.executor_id,
             engines=self._runtime.engines.names(),
-            hosted=self._hosted if settings.run_workers else [],
+            hosted=self._hosted if self._runs_workers else [],
             concurrency=settings.worker_concurrency,
             poll_seconds=settings.queue_poll_seconds,
         )
         self._runtime.jobs.reenqueue_unfinished()
-        if settings.run_workers:
+        if self._runs_workers:
             self._fleet = Fleet(
                 self._runtime.database,
                 settings.executor_id,

@@ -10,6 +10,7 @@ import threading
 
 from reelforge.api.webhook_bodies import register_dialect_webhook_bodies
 from reelforge.engines.registry import EngineRegistry
+from reelforge.errors import InvalidRequest
 from reelforge.runtime import Background, build_runtime
 from reelforge.settings import Settings
 
@@ -17,6 +18,13 @@ log = logging.getLogger("reelforge.worker")
 
 
 def run_worker(settings: Settings, engines: list[str]) -> None:
+    if settings.executor_id == "local" and not settings.resolved_database_url.startswith("sqlite"):
+        raise InvalidRequest(
+            "set REELFORGE_EXECUTOR_ID to a stable id of its own for each worker: recovery after "
+            "a crash finds a worker's jobs by it",
+            code="invalid_request.executor_id",
+            param="REELFORGE_EXECUTOR_ID",
+        )
     registry = EngineRegistry(settings=settings)
     for name in engines:
         registry.factory(name)  # an unknown engine fails here, before anything starts

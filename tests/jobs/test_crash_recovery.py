@@ -102,3 +102,35 @@ def test_sigkill_mid_job_resumes_and_finishes_once(tmp_path: Path) -> None:
         rows = conn.execute(sa.text("SELECT id, status FROM jobs")).all()
     assert [tuple(r) for r in rows] == [(vid, "succeeded")]
     assert not (data_dir / "work" / vid).exists()
+
+
+def test_sigterm_mid_job_stops_fast_and_the_job_resumes(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    proc = _start(data_dir, port)
+    try:
+        body = {"prompt": "x", "seconds": 5, "size": "854x480"}
+        vid = httpx.post(f"{base}/v1/videos", json=body, headers=auth).json()["id"]
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{base}/v1/videos/{vid}", headers=auth).json()["progress"] < 20:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert time.monotonic() - t0 < 5.0  # the render is not waited for
+
+        proc = _start(data_dir, port)
+        deadline = time.monotonic() + 60
+        while True:
+            job = httpx.get(f"{base}/v1/videos/{vid}", headers=auth).json()
+            if job["status"] not in ("queued", "in_progress"):
+                break
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+        assert job["status"] == "completed", job
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -45,6 +45,11 @@ class JobLog:
         logging.getLogger("reelforge.engine").info(message, extra={"job_id": self.job_id})
 
 
+class WorkerShuttingDown(BaseException):
+    """Raised out of a render when this process is stopping. A BaseException on purpose: the
+    workflow must not record it as the job's failure; the job is resumed elsewhere or later."""
+
+
 class EngineCrashed(JobFailed):
     code = "engine.crashed"
     retryable = True
@@ -106,6 +111,7 @@ class _ProcessHost:
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
         self._cancel: MpEvent | None = None
+        self._closing = False
 
     def _ensure(self) -> tuple[BaseProcess, Connection, MpEvent]:
         if self._proc is None or not self._proc.is_alive():
@@ -134,34 +140,47 @@ class _ProcessHost:
         cancel: CancelToken,
     ) -> RenderedFiles:
         with self._lock:
+            if self._closing:
+                raise WorkerShuttingDown()
             proc, conn, cancel_event = self._ensure()
             cancel_event.clear()
-            conn.send(("render", request, str(out_dir), codec.value))
-            cancel_deadline: float | None = None
-            while True:
-                if conn.poll(0.05):
-                    try:
+            answered = False  # the child finished this job (done, canceled or error)
+            try:
+                conn.send(("render", request, str(out_dir), codec.value))
+                cancel_deadline: float | None = None
+                while True:
+                    if self._closing:
+                        raise WorkerShuttingDown()
+                    if conn.poll(0.05):
                         kind, payload = conn.recv()
-                    except EOFError:
-                        raise self._crashed(proc) from None
-                    if kind == "progress":
-                        progress(float(payload))
-                    elif kind == "done":
-                        return RenderedFiles(**payload)
-                    elif kind == "canceled":
-                        raise EngineCanceled()
-                    else:
+                        if kind == "progress":
+                            progress(float(payload))
+                            continue
+                        answered = True
+                        if kind == "done":
+                            return RenderedFiles(**payload)
+                        if kind == "canceled":
+                            raise EngineCanceled()
                         raise _error_from(payload)
-                elif not proc.is_alive():
-                    raise self._crashed(proc)
-                if cancel_deadline is None and cancel.is_set():
-                    cancel_event.set()
-                    cancel_deadline = time.monotonic() + self._grace
-                if cancel_deadline is not None and time.monotonic() > cancel_deadline:
-                    log.warning("engine %s ignored cancel for %.1f s: terminating its process",
-                                self._name, self._grace)  # fmt: skip
+                    if not proc.is_alive():
+                        raise self._crashed(proc)
+                    if cancel_deadline is None and cancel.is_set():
+                        cancel_event.set()
+                        cancel_deadline = time.monotonic() + self._grace
+                    if cancel_deadline is not None and time.monotonic() > cancel_deadline:
+                        log.warning("engine %s ignored cancel for %.1f s: terminating its "
+                                    "process", self._name, self._grace)  # fmt: skip
+                        raise EngineCanceled()
+            except (EOFError, OSError):
+                if self._closing:
+                    raise WorkerShuttingDown() from None
+                raise self._crashed(proc) from None
+            finally:
+                # Any other way out (cancel ignored, a failing progress callback, shutdown)
+                # leaves the child mid-job: kill it, so that the next job never reads this
+                # job's late messages.
+                if not answered:
                     self._kill()
-                    raise EngineCanceled()
 
     def _crashed(self, proc: BaseProcess) -> EngineCrashed:
         proc.join(timeout=1)
@@ -185,11 +204,21 @@ class _ProcessHost:
                 proc.join(timeout=2)
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(OSError):
-                    self._conn.send(("stop", None, None, None))
-            self._kill()
+        """Stop the child now, also mid-job (without waiting for the render to end): the job's
+        workflow stays pending and is resumed by this worker's restart or by the fleet."""
+        self._closing = True
+        if self._lock.acquire(blocking=False):
+            try:
+                if self._conn is not None:
+                    with contextlib.suppress(OSError):
+                        self._conn.send(("stop", None, None, None))
+                self._kill()
+            finally:
+                self._lock.release()
+        else:
+            proc = self._proc
+            if proc is not None and proc.is_alive():
+                proc.terminate()
 
 
 def _error_from(payload: dict[str, Any]) -> ReelforgeError:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from dbos import DBOS
 
+from reelforge.errors import ReelforgeError
 from reelforge.store.tables import workers
 
 log = logging.getLogger("reelforge.fleet")
@@ -59,6 +60,19 @@ class Fleet:
     def start(self) -> None:
         now = self._clock()
         with self._engine.begin() as conn:
+            live = conn.execute(
+                sa.select(workers.c.hostname, workers.c.pid).where(
+                    workers.c.executor_id == self._executor_id,
+                    workers.c.last_seen >= now - self._dead_after,
+                )
+            ).first()
+            if live is not None and _alive_elsewhere(live.hostname, live.pid):
+                raise ReelforgeError(
+                    f"executor id {self._executor_id!r} is in use by a live worker "
+                    f"({live.hostname}, pid {live.pid}); give each worker its own "
+                    "REELFORGE_EXECUTOR_ID",
+                    code="conflict.executor_id",
+                )
             conn.execute(workers.delete().where(workers.c.executor_id == self._executor_id))
             conn.execute(
                 workers.insert().values(
@@ -74,8 +88,15 @@ class Fleet:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        with self._engine.begin() as conn:  # a clean stop is not a death
-            conn.execute(workers.delete().where(workers.c.executor_id == self._executor_id))
+        # A stopped worker may never come back: mark it long silent, so that a survivor puts
+        # its unfinished jobs back on their queues at once (harmless if it had none, and if it
+        # restarts first it recovers them itself).
+        with self._engine.begin() as conn:
+            conn.execute(
+                workers.update()
+                .where(workers.c.executor_id == self._executor_id)
+                .values(last_seen=0.0)
+            )
 
     def beat_and_reap(self) -> list[str]:
         """One pass: refresh our heartbeat, recover the jobs of workers found dead."""
@@ -114,3 +135,19 @@ class Fleet:
                 self.beat_and_reap()
             except Exception:  # keep beating; the next pass retries
                 log.exception("fleet heartbeat failed")
+
+
+def _alive_elsewhere(hostname: str, pid: int) -> bool:
+    """Whether the worker that last beat under our executor id may still be running: on another
+    machine we cannot tell (so: yes); here, when its process still exists."""
+    if hostname != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
