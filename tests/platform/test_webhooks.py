@@ -322,28 +322,33 @@ def test_failed_job_fires_video_failed(client: TestClient, receiver: Receiver) -
 
 
 def test_private_and_metadata_targets_are_refused_and_logged(tmp_path: Path) -> None:
-    """Webhook URLs are accepted at create time (DNS can change later) and checked by the
-    SSRF-safe fetcher at every attempt: a refused address fails the delivery at once."""
+    """An address written into the URL that can never be reached is a 400 at create; a name
+    is checked by the SSRF-safe fetcher at every attempt (DNS can change), and a refused
+    address fails the delivery at once, logged."""
     receiver = Receiver().start()
     settings = make_settings(tmp_path / "data", allow_private_urls=False, **FAST)
     try:
         with running_app(settings) as client:
-            targets = {
-                "loopback": receiver.url,
-                "loopback name": "http://localhost:9/hook",
-                "cloud metadata": "http://169.254.169.254/latest/meta-data/",
-            }
-            vids = {name: _create(client, url) for name, url in targets.items()}
-            for name, vid in vids.items():
-                wait_terminal(client, vid)
-                [logged] = _wait_log(client, vid, _settled)
-                assert logged["status"] == "failed", name
-                [delivery] = logged["deliveries"]
-                [attempt] = delivery["attempts"]  # no retry
-                assert attempt["status_code"] is None
-                assert attempt["error"]["code"] == "webhook.url_forbidden_address"
-                assert "not retried" in attempt["error"]["message"]
-                assert ("loopback" in attempt["error"]["message"]) == (name != "cloud metadata")
+            for url, reason in (
+                (receiver.url, "loopback"),
+                ("http://169.254.169.254/latest/meta-data/", "metadata"),
+                ("ftp://example.com/hook", "only http"),
+            ):
+                r = client.post("/v1/videos", json={**BODY, "webhook_url": url})
+                assert r.status_code == 400, url
+                err = r.json()["error"]
+                assert err["code"] == "invalid_request.url" and err["param"] == "webhook_url"
+                assert reason in err["message"], err
+            vid = _create(client, "http://localhost:9/hook")
+            wait_terminal(client, vid)
+            [logged] = _wait_log(client, vid, _settled)
+            assert logged["status"] == "failed"
+            [delivery] = logged["deliveries"]
+            [attempt] = delivery["attempts"]  # no retry
+            assert attempt["status_code"] is None
+            assert attempt["error"]["code"] == "webhook.url_forbidden_address"
+            assert "not retried" in attempt["error"]["message"]
+            assert "loopback" in attempt["error"]["message"]
     finally:
         receiver.stop()
     assert receiver.requests == []
@@ -352,12 +357,11 @@ def test_private_and_metadata_targets_are_refused_and_logged(tmp_path: Path) -> 
 def test_metadata_address_refused_even_when_private_urls_are_allowed(
     client: TestClient,
 ) -> None:
-    vid = _create(client, "http://169.254.169.254/latest/meta-data/")
-    wait_terminal(client, vid)
-    [logged] = _wait_log(client, vid, _settled)
-    [attempt] = logged["deliveries"][0]["attempts"]
-    assert attempt["error"]["code"] == "webhook.url_forbidden_address"
-    assert "metadata" in attempt["error"]["message"]
+    r = client.post(
+        "/v1/videos", json={**BODY, "webhook_url": "http://169.254.169.254/latest/meta-data/"}
+    )
+    assert r.status_code == 400
+    assert "metadata" in r.json()["error"]["message"]
 
 
 def test_redeliver_sends_the_same_event_again(client: TestClient, receiver: Receiver) -> None:

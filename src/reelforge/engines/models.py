@@ -70,8 +70,22 @@ def resolve_model(name: str | None, *, default_model: str, engines: list[str]) -
     base, _, preset = asked.partition(":")
     if base in engines:
         return ResolvedModel(base, preset or "default")
+    if len(asked) > 200:
+        raise UnknownModel(
+            f"model is {len(asked)} characters long; model names are at most 200",
+            code="invalid_request.unknown_model",
+            param="model",
+        )
     if asked.lower() in SEEDANCE_ALIASES:
-        default = resolve_model(default_model, default_model=default_model, engines=engines)
+        default_engine = default_model.partition(":")[0]
+        if default_engine not in engines:
+            raise UnknownModel(
+                f"the server's default model {default_model!r} is not an engine here "
+                f"({', '.join(engines)}); the operator must set REELFORGE_DEFAULT_MODEL to one",
+                code="engine.unavailable",
+                param="model",
+            )
+        default = ResolvedModel(default_engine, "default")
         preset = SEEDANCE_ALIASES[asked.lower()]
         # The preview engine has no presets: it renders the same animatic for fast and pro.
         return ResolvedModel(default.engine, "default" if default.engine == "preview" else preset)

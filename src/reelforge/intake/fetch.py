@@ -281,6 +281,21 @@ class SafeFetcher:
                     data=data,
                 )
 
+    def check_target(self, url: str, *, param: str) -> None:
+        """Check a URL without connecting: scheme, shape, credentials, and an address written
+        into it that the policy refuses. Names are resolved and checked again on every use
+        (DNS can change), so this only catches what is wrong for sure, early."""
+        where = _Where(param, None)
+        checked = self._check_url(url, where)
+        host = checked.raw_host.decode("ascii")
+        literal = parse_host(host)
+        reason = self.policy.address_refusal(literal) if literal is not None else None
+        if reason is not None:
+            raise where.error(
+                CODE_FORBIDDEN_ADDRESS,
+                f"URL host {host!r} is {literal} ({reason}); only public addresses can be used",
+            )
+
     def post_json(
         self,
         url: str,

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from reelforge.errors import NotFound, PayloadTooLarge
+from reelforge.errors import InvalidReference, InvalidRequest, NotFound, PayloadTooLarge
+from reelforge.intake.fetch import FetchPolicy, ReferenceTooLarge, SafeFetcher
 from reelforge.intake.formats import (
     SNIFF_BYTES,
     MediaFormat,
@@ -64,6 +65,20 @@ class ReferenceIntake:
         self._lock = threading.Lock()
 
     # ---- public -----------------------------------------------------------------------
+
+    def check_callback_url(self, url: object, *, param: str) -> None:
+        """A webhook or callback URL, checked at create so a bad one is a 400 now rather than
+        a silent delivery failure later."""
+        if not isinstance(url, str) or not url.strip():
+            raise InvalidRequest(f"{param} must be an http(s) URL", code="invalid_request.url",
+                                 param=param)  # fmt: skip
+        policy = FetchPolicy(allow_private=self._allow_private_urls)
+        try:
+            SafeFetcher(policy).check_target(url, param=param)
+        except InvalidReference as exc:
+            raise InvalidRequest(
+                f"{param}: {exc.message}", code="invalid_request.url", param=param
+            ) from None
 
     def ingest(self, owner_key_id: str, refs: Sequence[ReferenceInput]) -> list[StoredReference]:
         """Resolve, probe and check every reference in order; store them once all passed."""
@@ -198,8 +213,6 @@ class ReferenceIntake:
         )  # fmt: skip
 
     def _fetch(self, url: str, kind: ReferenceKind, where: Where) -> bytes:
-        from reelforge.intake.fetch import FetchPolicy, ReferenceTooLarge, SafeFetcher
-
         limit = {
             ReferenceKind.IMAGE: self.limits.max_image_bytes,
             ReferenceKind.VIDEO: self.limits.max_video_bytes,

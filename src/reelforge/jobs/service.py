@@ -141,6 +141,15 @@ class JobService:
                 f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
                 code="invalid_request.seconds", param="seconds",
             )  # fmt: skip
+        if spec.end_user_id is not None and (
+            not isinstance(spec.end_user_id, str) or len(spec.end_user_id) > 200
+        ):
+            raise InvalidRequest(
+                "end_user_id must be a string of at most 200 characters",
+                code="invalid_request.end_user_id", param="end_user_id",
+            )  # fmt: skip
+        if spec.webhook_url is not None:
+            self._intake.check_callback_url(spec.webhook_url, param="webhook_url")
         if spec.seed is not None and not 0 <= spec.seed < 2**32:
             raise InvalidRequest(
                 f"seed is {spec.seed}; it must be 0..4294967295",
@@ -267,20 +276,23 @@ class JobService:
         `canceled` when its worker sees the request (between frames)."""
         job = self.get(owner_key_id, job_id)
         now = self._clock()
-        if job.status is JobStatus.QUEUED and self._repo.transition(
-            job_id, {JobStatus.QUEUED}, JobStatus.CANCELED,
-            completed_at=now, updated_at=now, cancel_requested=True,
-            error=_canceled_error(Stage.QUEUED),
-        ):  # fmt: skip
-            self._terminal(job_id)
-            return self.get(owner_key_id, job_id)
+        if job.status is JobStatus.QUEUED:
+            if self._repo.transition(
+                job_id, {JobStatus.QUEUED}, JobStatus.CANCELED,
+                completed_at=now, updated_at=now, cancel_requested=True,
+                error=_canceled_error(Stage.QUEUED),
+            ):  # fmt: skip
+                self._terminal(job_id)
+                return self.get(owner_key_id, job_id)
+            job = self.get(owner_key_id, job_id)  # a worker started it meanwhile
         if job.status is JobStatus.RUNNING:
             self._repo.update_where_status(
                 job_id, JobStatus.RUNNING, cancel_requested=True, updated_at=now
             )
-            self._cancel_event(job_id).set()
+            event = self._cancel_events.get(job_id)  # set when this process runs the job
+            if event is not None:
+                event.set()
             return self.get(owner_key_id, job_id)
-        job = self.get(owner_key_id, job_id)
         if job.status.is_terminal and job.status is not JobStatus.CANCELED:
             raise Conflict(
                 f"video {job_id} is already {job.status.value}; only queued or running videos "
@@ -321,7 +333,10 @@ class JobService:
             started_at=now, updated_at=now, stage=Stage.INTAKE.value,
         )  # fmt: skip
         job = self.load(job_id)
-        return job if job.status is JobStatus.RUNNING else None
+        if job.status is not JobStatus.RUNNING:
+            return None
+        self._cancel_event(job_id)  # this process runs it: a cancel here reaches it at once
+        return job
 
     def report(self, job_id: str, *, stage: Stage, progress: float) -> None:
         self._repo.update_where_status(
