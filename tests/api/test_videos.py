@@ -201,3 +201,45 @@ def test_auto_duration_is_quoted_as_the_planner_will_render_it(client: TestClien
     vid = client.post("/v1/videos", json=body).json()["id"]
     done = wait_terminal(client, vid)
     assert done["status"] == "completed" and done["usage"]["billed_seconds"] == 9.0
+
+
+def test_body_limit_holds_without_content_length(tmp_path: Path) -> None:
+    from reelforge.api.app import create_app
+    from tests.conftest import ADMIN_KEY, make_settings
+    from tests.fixtures.engines.basic import fixture_registry
+
+    settings = make_settings(tmp_path / "data", max_request_bytes=1000)
+    app = create_app(settings, engines=fixture_registry())
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as c:
+        big = b'{"prompt": "' + b"x" * 5000 + b'"}'
+
+        def chunks():  # type: ignore[no-untyped-def]
+            yield big[:2000]
+            yield big[2000:]
+
+        r = c.post("/v1/videos", content=chunks(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["code"] == "invalid_request.too_large"
+        assert c.get("/v1/videos").json()["data"] == []
+
+
+def test_bad_inputs_are_4xx_not_500(client: TestClient) -> None:
+    vid = client.post("/v1/videos", json={"prompt": "x", "seconds": 1, "size": "854x480"})
+    bare = TestClient(client.app)
+    r = bare.get(f"/v1/videos/{vid.json()['id']}/content?expires=9999999999&signature=%C3%A9")
+    assert r.status_code == 404
+    assert client.get("/v1/usage?start=inf").status_code == 400
+    for body in (
+        {"prompt": "x", "metadata": "{bad"},
+        {"prompt": "x", "references": [{"url": 5}]},
+        {"prompt": "x", "input_reference": {"image_url": 5}},
+        {"prompt": "x", "end_user_id": {"a": 1}},
+        {"prompt": "x", "end_user_id": "u" * 300},
+        {"prompt": "x", "model": "preview:" + "p" * 300},
+    ):
+        r = client.post("/v1/videos", json=body)
+        assert 400 <= r.status_code < 500, (body, r.text)
+    r = client.post("/v1/videos", content=b'{"prompt": "x", "seed": Infinity}',
+                    headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 400, r.text
+    wait_terminal(client, vid.json()["id"])

@@ -16,6 +16,7 @@ from reelforge.api.admin.routes import router as keys_router
 from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import ark_error_body
 from reelforge.api.ark.routes import router as ark_router
+from reelforge.api.body_limit import BodyLimit
 from reelforge.api.common.dialect_router import install_dialect
 from reelforge.api.eachlabs.routes import router as eachlabs_router
 from reelforge.api.errors import install_error_handlers, register_error_renderer
@@ -86,6 +87,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     counters = HttpCounters()
     app.state.http_counters = counters
 

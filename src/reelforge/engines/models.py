@@ -21,6 +21,8 @@ class ResolvedModel:
         return self.engine if self.preset == "default" else f"{self.engine}:{self.preset}"
 
 
+PRESETS = ("", "fast", "pro", "default")
+
 # alias -> preset; the engine is the configured default model's engine. Every model id that the
 # seeds, the Ark docs (BytePlus `dreamina-`, Volcengine `doubao-`, dated `-260128` ids), the
 # resellers (fal endpoints, each::labs slugs) and the OpenAI Videos SDK send. Lower case; the
@@ -67,15 +69,21 @@ SEEDANCE_ALIASES: dict[str, str] = {
 def resolve_model(name: str | None, *, default_model: str, engines: list[str]) -> ResolvedModel:
     """`None` means the default model. Raises UnknownModel naming the choices."""
     asked = (name or default_model).strip()
-    base, _, preset = asked.partition(":")
-    if base in engines:
-        return ResolvedModel(base, preset or "default")
     if len(asked) > 200:
         raise UnknownModel(
             f"model is {len(asked)} characters long; model names are at most 200",
             code="invalid_request.unknown_model",
             param="model",
         )
+    base, _, preset = asked.partition(":")
+    if base in engines:
+        if preset not in PRESETS:
+            raise UnknownModel(
+                f"model {asked!r}: {base} has the presets {', '.join(PRESETS[1:])}",
+                code="invalid_request.unknown_model",
+                param="model",
+            )
+        return ResolvedModel(base, preset or "default")
     if asked.lower() in SEEDANCE_ALIASES:
         default_engine = default_model.partition(":")[0]
         if default_engine not in engines:

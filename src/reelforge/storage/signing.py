@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import time
 from pathlib import Path
+
+_SIGNATURE = re.compile(r"[0-9a-f]{40}")
 
 
 def load_or_create_secret(path: Path) -> bytes:
@@ -34,6 +37,8 @@ class UrlSigner:
 
     def verify(self, resource: str, expires: int, signature: str, now: float | None = None) -> bool:
         if expires < (now if now is not None else time.time()):
+            return False
+        if not _SIGNATURE.fullmatch(signature):
             return False
         return hmac.compare_digest(self._mac(resource, expires), signature)
 

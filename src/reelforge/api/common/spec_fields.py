@@ -102,7 +102,7 @@ def parse_seed(value: Any, param: str = "seed") -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidRequest(
             f"{param} is {value!r}; it must be an integer", code="invalid_request.seed", param=param
         ) from None

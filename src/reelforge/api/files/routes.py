@@ -75,7 +75,7 @@ async def upload_file(request: Request, runtime: RuntimeDep, key: GenerateKey) -
         mime_type=stored.mime_type, filename=upload.filename, width=stored.width,
         height=stored.height, seconds=stored.seconds, fps=stored.fps, created_at=time.time(),
     )  # fmt: skip
-    runtime.files.insert(rec)
+    await asyncio.to_thread(runtime.files.insert, rec)
     return file_object(rec)
 
 

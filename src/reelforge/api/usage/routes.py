@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from reelforge.api.deps import ReadKey, RuntimeDep
+from reelforge.errors import InvalidRequest
 from reelforge.platform.usage import GroupBy, usage_report
 
 router = APIRouter(prefix="/v1/usage", tags=["usage"])
@@ -21,6 +23,9 @@ def usage(
     start: float | None = Query(None, description="unix seconds; default 30 days ago"),
     end: float | None = Query(None, description="unix seconds; default now"),
 ) -> dict[str, Any]:
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not math.isfinite(value):
+            raise InvalidRequest(f"{name} must be a finite number of unix seconds", param=name)
     end_ts = end if end is not None else time.time() + 1
     start_ts = start if start is not None else end_ts - 30 * 86_400
     data = usage_report(runtime.database, key.id, group_by=group_by, start=start_ts, end=end_ts)

@@ -53,6 +53,11 @@ def _reference(item: Any, i: int) -> ReferenceInput:
             param=param,
             reference_index=i,
         )
+    if any(x is not None and not isinstance(x, str) for x in (url, file_id, data)):
+        raise InvalidRequest(
+            f"{param}: url, file_id and data must be strings",
+            code="invalid_reference.source_type", param=param,
+        )  # fmt: skip
     if sum(x is not None for x in (url, file_id, data)) != 1:
         raise InvalidRequest(
             f"{param} needs exactly one of url, file_id or data",
@@ -89,17 +94,19 @@ def spec_from_fields(
         refs.append(_upload(upload))
     input_ref = fields.get("input_reference")
     if isinstance(input_ref, str) and input_ref.startswith("{"):
-        input_ref = json.loads(input_ref)
+        input_ref = _json_field(input_ref, "input_reference", "a JSON object")
     if isinstance(input_ref, dict):
         src = input_ref.get("image_url") or input_ref.get("file_id")
         if src:
+            if not isinstance(src, str):
+                raise InvalidRequest(
+                    "input_reference.image_url and .file_id must be strings",
+                    param="input_reference",
+                )
             refs.append(ReferenceInput(kind=ReferenceKind.IMAGE, url=src))
     raw_refs = fields.get("references")
     if isinstance(raw_refs, str):
-        try:
-            raw_refs = json.loads(raw_refs)
-        except json.JSONDecodeError as exc:
-            raise InvalidRequest("references must be a JSON list", param="references") from exc
+        raw_refs = _json_field(raw_refs, "references", "a JSON list")
     if raw_refs:
         if not isinstance(raw_refs, list):
             raise InvalidRequest("references must be a list", param="references")
@@ -107,7 +114,7 @@ def spec_from_fields(
 
     metadata = fields.get("metadata") or {}
     if isinstance(metadata, str):
-        metadata = json.loads(metadata)
+        metadata = _json_field(metadata, "metadata", "a JSON object of strings")
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise InvalidRequest("metadata must be a map of strings", param="metadata")
 
@@ -138,7 +145,7 @@ def _positive_int(value: Any, param: str = "execution_expires_after") -> int | N
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = 0
     if number <= 0:
         raise InvalidRequest(f"{param} is {value!r}; it must be a positive number of seconds",
@@ -162,3 +169,10 @@ def _upload(upload: Upload) -> ReferenceInput:
     return ReferenceInput(
         kind=kind, data=upload.data, filename=upload.filename, mime_type=upload.content_type
     )
+
+
+def _json_field(text: str, param: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"{param} must be {what}: {exc.msg}", param=param) from exc

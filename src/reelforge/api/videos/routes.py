@@ -19,7 +19,7 @@ from fastapi.responses import (
 from starlette.datastructures import UploadFile
 
 from reelforge.api.common.openapi import inline_schema
-from reelforge.api.deps import ReadKey, RuntimeDep, current_key, key_from_headers
+from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep, current_key, key_from_headers
 from reelforge.api.videos.mapping import Upload, spec_from_fields
 from reelforge.api.videos.presenter import VARIANTS, video_object
 from reelforge.api.videos.wire import VideoCreateRequest
@@ -80,22 +80,19 @@ async def read_create_fields(
 
 
 @router.post("", status_code=202, openapi_extra=_CREATE_BODY, summary="Create a video")
-async def create_video(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    key = current_key(request, runtime)
-    require_scope(key, Scope.GENERATE)
+async def create_video(request: Request, runtime: RuntimeDep, key: GenerateKey) -> JSONResponse:
     fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
     spec = spec_from_fields(fields, uploads, default_model=runtime.settings.default_model)
     idem = request.headers.get("idempotency-key")
     job = await asyncio.to_thread(runtime.jobs.create, key.id, spec, idempotency_key=idem)
-    return JSONResponse(video_object(runtime, job), status_code=202)
+    body = await asyncio.to_thread(video_object, runtime, job)
+    return JSONResponse(body, status_code=202)
 
 
 @router.post("/quote", openapi_extra=_CREATE_BODY, summary="Validate a request and price it")
-async def quote_video(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+async def quote_video(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
     """Runs every check of create, references fetched and probed included, without creating a
     job; answers the price and the seconds a success would bill."""
-    key = current_key(request, runtime)
-    require_scope(key, Scope.GENERATE)
     fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
     spec = spec_from_fields(fields, uploads, default_model=runtime.settings.default_model)
     prepared = await asyncio.to_thread(runtime.jobs.prepare, key.id, spec)
@@ -242,7 +239,7 @@ async def video_events(
             state = (job.status, job.stage, int(job.progress))
             if state != last:
                 last = state
-                body = video_object(runtime, job)
+                body = await asyncio.to_thread(video_object, runtime, job)
                 event = f"video.{body['status']}"
                 yield f"event: {event}\ndata: {json.dumps(body)}\n\n".encode()
             if job.status.is_terminal or await request.is_disconnected():
