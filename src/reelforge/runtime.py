@@ -23,7 +23,7 @@ from reelforge.platform.webhooks import WebhookDispatcher, open_webhooks
 from reelforge.settings import Settings
 from reelforge.storage.base import Storage
 from reelforge.storage.registry import open_storage
-from reelforge.storage.signing import UrlSigner, load_or_create_secret
+from reelforge.storage.signing import UrlSigner, signing_secret
 from reelforge.store.database import open_database
 from reelforge.store.file_repository import FileRepository
 from reelforge.store.job_repository import JobRepository
@@ -56,8 +56,9 @@ def build_runtime(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(settings.resolved_database_url)
     storage = open_storage(settings.resolved_storage_url, settings)
+    configured = settings.signing_key.get_secret_value() if settings.signing_key else None
     signer = UrlSigner(
-        load_or_create_secret(settings.signing_key_path), settings.download_url_ttl_seconds
+        signing_secret(configured, settings.signing_key_path), settings.download_url_ttl_seconds
     )
     files = FileRepository(database)
     intake = ReferenceIntake(

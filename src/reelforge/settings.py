@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         default=None, description="base of the URLs handed out; default http://host:port"
     )
     bootstrap_key: SecretStr | None = None
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="secret for signed download links (32+ characters); set the same value "
+        "on every API replica and worker; default: one created in data_dir",
+    )
     allow_private_urls: bool = False
     default_model: str = "preview"
 

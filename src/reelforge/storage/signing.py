@@ -13,15 +13,41 @@ from pathlib import Path
 _SIGNATURE = re.compile(r"[0-9a-f]{40}")
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """The server's URL-signing secret, created once and kept owner-only in the data dir."""
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
+MIN_SECRET_BYTES = 32
+
+
+def signing_secret(configured: str | None, path: Path) -> bytes:
+    """The URL-signing secret: `REELFORGE_SIGNING_KEY` when set (the same on every replica and
+    worker, so a link minted by one is honoured by all), else one created once in the data dir.
+    """
+    if configured is not None:
+        secret = configured.encode()
+        if len(secret) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"REELFORGE_SIGNING_KEY must be at least {MIN_SECRET_BYTES} characters"
+            )
+        return secret
+    return _load_or_create(path)
+
+
+def _load_or_create(path: Path) -> bytes:
+    """Created whole or not at all (written aside, then linked into place), so that two
+    processes starting on one data dir never read a half-written secret."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secret.hex())
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_bytes(32).hex())
+        try:
+            os.link(tmp, path)  # fails if another process won: then use its secret
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    secret = bytes.fromhex(path.read_text().strip())
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ValueError(f"{path} holds a signing secret shorter than {MIN_SECRET_BYTES} bytes")
     return secret
 
 
