@@ -3,6 +3,8 @@ stopped as one. `create_app` (the API) and `reelforge worker` (workers only) bot
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -28,6 +30,8 @@ from reelforge.store.database import open_database
 from reelforge.store.file_repository import FileRepository
 from reelforge.store.job_repository import JobRepository
 from reelforge.store.key_repository import KeyRepository
+
+log = logging.getLogger("reelforge")
 
 
 @dataclass
@@ -117,7 +121,14 @@ class Background:
     def __init__(self, runtime: Runtime, *, hosted_engines: list[str] | None) -> None:
         self._runtime = runtime
         self._hosted = hosted_engines
-        self._janitor = Janitor(runtime.jobs, runtime.settings.janitor_interval_seconds)
+        self._janitor = Janitor(
+            runtime.jobs,
+            runtime.settings.janitor_interval_seconds,
+            repairs=[
+                lambda: runtime.credits.settle_unsettled(runtime.jobs.load),
+                runtime.webhooks.recover_missed,
+            ],
+        )
         self._fleet: Fleet | None = None
         # `reelforge worker --engine X` names its engines: it renders whatever RUN_WORKERS says
         # (an env file shared with API replicas must not silence it).
@@ -147,10 +158,19 @@ class Background:
         self._janitor.start()
 
     def stop(self) -> None:
+        """Stop everything, also after a start that failed half-way; one part failing to stop
+        does not keep the others running."""
+        steps: list[Callable[[], object]] = [
+            self._janitor.stop,
+            self._runtime.webhooks.stop,
+            self._runtime.workflows.shutdown,
+            self._runtime.workflows.close_engines,
+            self._runtime.database.dispose,
+        ]
         if self._fleet is not None:
-            self._fleet.stop()
-        self._janitor.stop()
-        self._runtime.webhooks.stop()
-        self._runtime.workflows.shutdown()
-        self._runtime.workflows.close_engines()
-        self._runtime.database.dispose()
+            steps.insert(0, self._fleet.stop)
+        for step in steps:
+            try:
+                step()
+            except Exception:
+                log.exception("stopping %s failed", getattr(step, "__qualname__", step))

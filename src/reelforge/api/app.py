@@ -65,17 +65,17 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await asyncio.to_thread(build_runtime, settings, engine_registry, moderation)
-        register_dialect_webhook_bodies(runtime)
-        for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
-            log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
-        preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
-        admin_key = runtime.keys.bootstrap(settings.admin_key_path, preset)
-        if settings.print_admin_key:
-            _announce(settings, admin_key)
         background = Background(runtime, hosted_engines=None)
-        await asyncio.to_thread(background.start)
-        app.state.runtime = runtime
         try:
+            register_dialect_webhook_bodies(runtime)
+            for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
+                log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
+            preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
+            admin_key = runtime.keys.bootstrap(settings.admin_key_path, preset)
+            if settings.print_admin_key:
+                _announce(settings, admin_key)
+            await asyncio.to_thread(background.start)
+            app.state.runtime = runtime
             yield
         finally:
             await asyncio.to_thread(background.stop)

@@ -258,17 +258,21 @@ class JobWorkflows:
         }
 
     def _publish(self, job_id: str, files: dict[str, Any]) -> dict[str, Any]:
-        self._service.report(job_id, stage=Stage.ENCODE, progress=97.0)
-        enforce_output(self._moderation, Path(files["video"]), Path(files["thumbnail"]))
         outputs = JobOutputs(
             video=f"outputs/{job_id}/video.mp4",
             thumbnail=f"outputs/{job_id}/thumbnail.jpg",
             last_frame=f"outputs/{job_id}/last_frame.png",
         )
+        assert outputs.video is not None
+        if self._storage.exists(outputs.video):  # published before a crash: done
+            return outputs.to_dict()
+        if not all(Path(files[name]).is_file() for name in ("video", "thumbnail", "last_frame")):
+            # The rendered files were on a worker that died (another machine): render again.
+            files = self._generate(job_id)
+        self._service.report(job_id, stage=Stage.ENCODE, progress=97.0)
+        enforce_output(self._moderation, Path(files["video"]), Path(files["thumbnail"]))
         for name in ("thumbnail", "last_frame", "video"):  # the video last: it marks complete
-            key = getattr(outputs, name)
-            if not self._storage.exists(key):
-                self._storage.put_file(key, Path(files[name]))
+            self._storage.put_file(getattr(outputs, name), Path(files[name]))
         return outputs.to_dict()
 
 
