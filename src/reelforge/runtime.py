@@ -71,6 +71,7 @@ def build_runtime(
     prices = PriceTable()
     credits = Credits(database, prices)
     admission = Admission(
+        database,
         credits,
         AdmissionLimits(
             creates_per_minute=settings.creates_per_minute,

@@ -197,6 +197,22 @@ class JobService:
                 code="invalid_request.idempotency_key",
                 param="Idempotency-Key",
             )
+        request_hash = spec_fingerprint(spec) if idempotency_key else None
+        if self._admission is not None:
+            # Refuse (or replay) before fetching references: cheap checks first.
+            replay = self._admission.precheck(
+                AdmissionTicket(
+                    key_id=owner_key_id,
+                    job_id="",
+                    hold_amount=self._prices.cost(spec.resolution, spec.seconds)
+                    if spec.seconds
+                    else -1.0,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                )
+            )
+            if replay is not None:
+                return self.load(replay)
         prepared = self.prepare(owner_key_id, spec)
         now = self._clock()
         expires_after = spec.execution_expires_after or self._lifecycle.execution_expires_after
@@ -238,7 +254,7 @@ class JobService:
                     job_id=job_id,
                     hold_amount=prepared.cost,
                     idempotency_key=idempotency_key,
-                    request_hash=spec_fingerprint(spec) if idempotency_key else None,
+                    request_hash=request_hash,
                 )
             )
         stored = self._repo.insert(job, admit)

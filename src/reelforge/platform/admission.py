@@ -40,10 +40,12 @@ class AdmissionTicket:
 class Admission:
     def __init__(
         self,
+        engine: sa.Engine,
         credits: Credits,
         limits: AdmissionLimits,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._engine = engine
         self._credits = credits
         self._limits = limits
         self._clock = clock
@@ -54,16 +56,25 @@ class Admission:
 
         return admit
 
-    def _admit(self, conn: sa.Connection, t: AdmissionTicket) -> str | None:
+    def precheck(self, ticket: AdmissionTicket) -> str | None:
+        """The same checks without the lock and without writing, run before the request's
+        references are fetched: a refused or replayed request costs no downloads. (The locked
+        check at insert still decides.) `ticket.hold_amount` < 0 skips the credit check (the
+        price is not known yet)."""
+        with self._engine.connect() as conn:
+            return self._admit(conn, ticket, dry_run=True)
+
+    def _admit(
+        self, conn: sa.Connection, t: AdmissionTicket, *, dry_run: bool = False
+    ) -> str | None:
         now = self._clock()
-        key_row = conn.execute(
-            sa.select(api_keys).where(api_keys.c.id == t.key_id).with_for_update()
-        ).first()
+        select_key = sa.select(api_keys).where(api_keys.c.id == t.key_id)
+        key_row = conn.execute(select_key if dry_run else select_key.with_for_update()).first()
         if key_row is None:
             raise NotFound("the API key no longer exists")
         key = key_row._mapping
         if t.idempotency_key is not None:
-            replay = self._replay(conn, t, now)
+            replay = self._replay(conn, t, now, dry_run=dry_run)
             if replay is not None:
                 return replay
         per_minute = key["creates_per_minute"] or self._limits.creates_per_minute
@@ -89,6 +100,10 @@ class Admission:
                 f"this key has {active} videos queued or running; at most {max_active} at once",
                 retry_after=5, code="rate_limited.concurrency",
             )  # fmt: skip
+        if dry_run:
+            if t.hold_amount >= 0:
+                self._credits.hold(conn, key, t.job_id, t.hold_amount, dry_run=True)
+            return None
         self._credits.hold(conn, key, t.job_id, t.hold_amount)
         if t.idempotency_key is not None:
             conn.execute(
@@ -99,7 +114,9 @@ class Admission:
             )  # fmt: skip
         return None
 
-    def _replay(self, conn: sa.Connection, t: AdmissionTicket, now: float) -> str | None:
+    def _replay(
+        self, conn: sa.Connection, t: AdmissionTicket, now: float, *, dry_run: bool = False
+    ) -> str | None:
         where = (
             idempotency_keys.c.key_id == t.key_id,
             idempotency_keys.c.idempotency_key == t.idempotency_key,
@@ -109,7 +126,8 @@ class Admission:
             return None
         m = row._mapping
         if m["created_at"] < now - self._limits.idempotency_ttl_seconds:
-            conn.execute(idempotency_keys.delete().where(*where))
+            if not dry_run:
+                conn.execute(idempotency_keys.delete().where(*where))
             return None
         if m["request_hash"] != t.request_hash:
             raise Conflict(

@@ -33,7 +33,15 @@ class Credits:
 
     # ---- inside the admission transaction ---------------------------------------------
 
-    def hold(self, conn: sa.Connection, key_row: sa.RowMapping, job_id: str, amount: float) -> None:
+    def hold(
+        self,
+        conn: sa.Connection,
+        key_row: sa.RowMapping,
+        job_id: str,
+        amount: float,
+        *,
+        dry_run: bool = False,
+    ) -> None:
         """Refuse with 402 when the balance or today's budget cannot cover `amount`; else hold
         it. Runs in the caller's write-locked transaction."""
         now = self._clock()
@@ -60,7 +68,8 @@ class Credits:
                     f"budget of {budget:.4f} is already used",
                     code="insufficient_credits.daily_budget",
                 )
-        self._entry(conn, key_row["id"], job_id, "hold", -amount, now)
+        if not dry_run:
+            self._entry(conn, key_row["id"], job_id, "hold", -amount, now)
 
     # ---- when a job ends -----------------------------------------------------------------
 
