@@ -17,7 +17,7 @@
     ├── InsufficientCredits              (402)
     ├── RateLimited                      (429, `retry_after`)
     ├── JobFailed                        (a job's terminal error, stored on the job)
-    │   └── Canceled
+    │   └── EngineCrashed                (jobs/engine_host.py) the engine's process died
     └── ServiceUnavailable               (503)
         └── EngineUnavailable            (503) an engine cannot run here (extra, weights or
                                                device missing); the operator has to act
@@ -128,10 +128,6 @@ class RateLimited(ReelforgeError):
 class JobFailed(ReelforgeError):
     code = "generation_failed"
     http_status = 500
-
-
-class Canceled(JobFailed):
-    code = "canceled"
 
 
 class ServiceUnavailable(ReelforgeError):

@@ -22,6 +22,7 @@ class JobStatus(StrEnum):
         return self in TERMINAL
 
 
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.EXPIRED})
 
 # queued -> running -> succeeded | failed | canceled; queued -> canceled | expired | failed

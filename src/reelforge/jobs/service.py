@@ -20,7 +20,15 @@ from reelforge.errors import Conflict, InvalidRequest, NotFound, ReelforgeError
 from reelforge.intake.references import ReferenceIntake
 from reelforge.intake.rules import check_request_rules, check_stored_references
 from reelforge.jobs.fingerprint import spec_fingerprint
-from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage, StoredReference
+from reelforge.jobs.models import (
+    ACTIVE,
+    Job,
+    JobOutputs,
+    JobStatus,
+    Stage,
+    StoredReference,
+    can_transition,
+)
 from reelforge.jobs.queue import JobQueue
 from reelforge.planning.shots import choose_seconds
 from reelforge.platform.admission import Admission, AdmissionTicket
@@ -45,7 +53,6 @@ from reelforge.storage.base import Storage
 from reelforge.store.job_repository import JobRepository
 
 log = logging.getLogger("reelforge.jobs")
-ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 TerminalListener = Callable[[Job], None]
 
 
@@ -107,6 +114,15 @@ class JobService:
         """Called with the job after it reached a terminal status (exactly once per job): the
         place where webhooks and billing hook in; never from routes."""
         self._listeners.append(listener)
+
+    def _move(
+        self, job_id: str, src: frozenset[JobStatus] | set[JobStatus], dst: JobStatus,
+        **values: Any,
+    ) -> bool:  # fmt: skip
+        """Every status change: allowed by the written state machine, and guarded in SQL so
+        that of two racing callers exactly one moves the job."""
+        assert all(can_transition(s, dst) for s in src), (src, dst)
+        return self._repo.transition(job_id, src, dst, **values)
 
     def _terminal(self, job_id: str) -> None:
         job = self.load(job_id)
@@ -293,7 +309,7 @@ class JobService:
         job = self.get(owner_key_id, job_id)
         now = self._clock()
         if job.status is JobStatus.QUEUED:
-            if self._repo.transition(
+            if self._move(
                 job_id, {JobStatus.QUEUED}, JobStatus.CANCELED,
                 completed_at=now, updated_at=now, cancel_requested=True,
                 error=_canceled_error(Stage.QUEUED),
@@ -344,7 +360,7 @@ class JobService:
         if queued.status is JobStatus.QUEUED and deadline is not None and deadline < now:
             self._expire(queued.id, now)  # the janitor may not have ticked yet
             return None
-        self._repo.transition(
+        self._move(
             job_id, {JobStatus.QUEUED}, JobStatus.RUNNING,
             started_at=now, updated_at=now, stage=Stage.INTAKE.value,
         )  # fmt: skip
@@ -374,7 +390,7 @@ class JobService:
 
     def succeed(self, job_id: str, outputs: JobOutputs, output_seconds: float) -> bool:
         now = self._clock()
-        moved = self._repo.transition(
+        moved = self._move(
             job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED,
             stage=Stage.DONE.value, progress=100.0, outputs=outputs.to_dict(),
             output_seconds=output_seconds, completed_at=now, updated_at=now,
@@ -388,7 +404,7 @@ class JobService:
 
     def fail(self, job_id: str, error: dict[str, Any]) -> bool:
         now = self._clock()
-        moved = self._repo.transition(
+        moved = self._move(
             job_id, ACTIVE, JobStatus.FAILED, error=error, completed_at=now, updated_at=now
         )
         self._forget(job_id)
@@ -398,7 +414,7 @@ class JobService:
 
     def mark_canceled(self, job_id: str, stage: Stage) -> bool:
         now = self._clock()
-        moved = self._repo.transition(
+        moved = self._move(
             job_id, ACTIVE, JobStatus.CANCELED,
             error=_canceled_error(stage), completed_at=now, updated_at=now,
         )  # fmt: skip
@@ -419,7 +435,7 @@ class JobService:
             "stage": Stage.QUEUED.value, "param": "execution_expires_after",
             "reference_index": None, "retryable": True,
         }  # fmt: skip
-        moved = self._repo.transition(
+        moved = self._move(
             job_id, {JobStatus.QUEUED}, JobStatus.EXPIRED,
             error=error, completed_at=now, updated_at=now,
         )  # fmt: skip

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from reelforge.errors import Conflict, NotFound, RateLimited
+from reelforge.jobs.models import ACTIVE
 from reelforge.platform.credits import Credits
 from reelforge.store.tables import api_keys, idempotency_keys, jobs
-
-ACTIVE_STATUSES = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ class Admission:
         active = conn.execute(
             sa.select(sa.func.count())
             .select_from(jobs)
-            .where(jobs.c.owner_key_id == t.key_id, jobs.c.status.in_(ACTIVE_STATUSES))
+            .where(jobs.c.owner_key_id == t.key_id, jobs.c.status.in_([s.value for s in ACTIVE]))
         ).scalar_one()  # fmt: skip
         if active >= max_active:
             raise RateLimited(
