@@ -11,8 +11,10 @@ neither written nor decoded again.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -27,7 +29,7 @@ from reelforge.intake.formats import (
     declared_by_mime,
 )
 from reelforge.intake.limits import Limits
-from reelforge.intake.probe import ProbeResult, check_format, probe
+from reelforge.intake.probe import ProbeResult, check_format, probe, sniff_kind
 from reelforge.intake.rules import (
     Where,
     check_bytes,
@@ -41,7 +43,7 @@ from reelforge.intake.sources import decode_base64, decode_data_uri, file_id_of,
 from reelforge.jobs.models import StoredReference
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 from reelforge.storage.base import Storage
-from reelforge.store.file_repository import FileRepository
+from reelforge.store.file_repository import FileRecord, FileRepository
 
 __all__ = ["ReferenceIntake", "check_counts"]
 
@@ -65,6 +67,44 @@ class ReferenceIntake:
         self._lock = threading.Lock()
 
     # ---- public -----------------------------------------------------------------------
+
+    def upload(
+        self,
+        owner_key_id: str,
+        data: bytes,
+        *,
+        declared_kind: str | None,
+        mime_type: str | None,
+        filename: str | None,
+    ) -> FileRecord:
+        """`POST /v1/files`: check and store a reference once, to be used by id."""
+        kind = sniff_kind(data[:16])
+        if declared_kind is not None:
+            try:
+                kind = ReferenceKind(declared_kind)
+            except ValueError:
+                raise InvalidRequest(
+                    f"kind is {declared_kind!r}; allowed: image, video, audio", param="kind"
+                ) from None
+        if kind is None:
+            raise InvalidReference(
+                "file is not a recognised image (PNG, JPEG, WebP, BMP, TIFF, GIF), video "
+                "(MP4, MOV) or audio (MP3, WAV) file",
+                code="invalid_reference.format",
+                param="file",
+            )
+        stored = self.store_bytes(
+            data, kind, param="file", index=None, mime_type=mime_type, filename=filename
+        )
+        rec = FileRecord(
+            id="file_" + secrets.token_hex(12), owner_key_id=owner_key_id, kind=kind.value,
+            storage_key=stored.storage_key, sha256=stored.sha256, bytes=stored.bytes,
+            mime_type=stored.mime_type, filename=filename, width=stored.width,
+            height=stored.height, seconds=stored.seconds, fps=stored.fps,
+            created_at=time.time(),
+        )  # fmt: skip
+        self._files.insert(rec)
+        return rec
 
     def check_callback_url(self, url: object, *, param: str) -> None:
         """A webhook or callback URL, checked at create so a bad one is a 400 now rather than

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
 from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
-from reelforge.intake.probe import sniff_kind
-from reelforge.spec import ReferenceKind
 from reelforge.store.file_repository import FileRecord
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
@@ -47,35 +43,14 @@ async def upload_file(request: Request, runtime: RuntimeDep, key: GenerateKey) -
         raise InvalidRequest("multipart field 'file' is required", param="file")
     data = await upload.read()
     declared = form.get("kind")
-    kind = sniff_kind(data[:16])
-    if isinstance(declared, str) and declared:
-        try:
-            kind = ReferenceKind(declared)
-        except ValueError:
-            raise InvalidRequest(
-                f"kind is {declared!r}; allowed: image, video, audio", param="kind"
-            ) from None
-    if kind is None:
-        raise InvalidRequest(
-            "file is not a recognised image (PNG, JPEG, WebP, BMP, TIFF, GIF), video (MP4, MOV) "
-            "or audio (MP3, WAV) file", code="invalid_reference.format", param="file",
-        )  # fmt: skip
-    stored = await asyncio.to_thread(
-        runtime.intake.store_bytes,
+    rec = await asyncio.to_thread(
+        runtime.intake.upload,
+        key.id,
         data,
-        kind,
-        param="file",
-        index=None,
+        declared_kind=declared if isinstance(declared, str) and declared else None,
         mime_type=upload.content_type,
         filename=upload.filename,
     )
-    rec = FileRecord(
-        id="file_" + secrets.token_hex(12), owner_key_id=key.id, kind=kind.value,
-        storage_key=stored.storage_key, sha256=stored.sha256, bytes=stored.bytes,
-        mime_type=stored.mime_type, filename=upload.filename, width=stored.width,
-        height=stored.height, seconds=stored.seconds, fps=stored.fps, created_at=time.time(),
-    )  # fmt: skip
-    await asyncio.to_thread(runtime.files.insert, rec)
     return file_object(rec)
 
 
