@@ -68,7 +68,7 @@ def build_runtime(
     intake = ReferenceIntake(
         storage, files, settings.limits.to_limits(), allow_private_urls=settings.allow_private_urls
     )
-    prices = PriceTable()
+    prices = PriceTable(settings.prices, settings.price_currency)
     credits = Credits(database, prices)
     admission = Admission(
         database,

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelforge.intake.limits import LimitsSettings
+from reelforge.platform.pricing import DEFAULT_PRICES
 
 
 class Settings(BaseSettings):
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
     moderation_patterns_file: Path | None = Field(
         default=None, description="regular expressions refused in prompts; none = allow all"
     )
+    prices: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {"default": dict(DEFAULT_PRICES)},
+        description='per output second: {"<engine>" or "default": {"480p", "720p", "1080p"}}',
+    )
+    price_currency: str = "USD"
     default_key_balance: float | None = Field(
         default=None,
         description="credits of a new key; None = unlimited (single-user installs)",

@@ -197,7 +197,7 @@ class JobService:
             width=width,
             height=height,
             billed_seconds=float(seconds),
-            cost=self._prices.cost(spec.resolution, seconds),
+            cost=self._prices.cost(resolved.label, spec.resolution, seconds),
             currency=self._prices.currency,
         )
 
@@ -220,7 +220,9 @@ class JobService:
                 AdmissionTicket(
                     key_id=owner_key_id,
                     job_id="",
-                    hold_amount=self._prices.cost(spec.resolution, spec.seconds)
+                    hold_amount=self._prices.cost(
+                        self.resolve_model(spec.model).label, spec.resolution, spec.seconds
+                    )
                     if spec.seconds
                     else -1.0,
                     idempotency_key=idempotency_key,

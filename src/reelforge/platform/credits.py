@@ -79,7 +79,7 @@ class Credits:
         now = self._clock()
         cost = 0.0
         if job.status is JobStatus.SUCCEEDED:
-            cost = self._prices.cost(job.resolution, float(job.output_seconds or 0.0))
+            cost = self._prices.cost(job.engine, job.resolution, float(job.output_seconds or 0.0))
             if job.hold_amount:
                 cost = min(cost, job.hold_amount)  # never more than the client was quoted
         with self._engine.connect().execution_options(immediate=True) as conn, conn.begin():

@@ -68,7 +68,7 @@ def prediction(runtime: Runtime, job: Job) -> dict[str, Any]:
         "progress": int(job.progress),
         "metrics": {
             "predict_time": predict_time,
-            "cost": runtime.prices.cost(job.resolution, billed),
+            "cost": runtime.prices.cost(job.engine, job.resolution, billed),
         },
         "urls": {
             "get": public_url(runtime, f"/v1/prediction/{job.id}"),

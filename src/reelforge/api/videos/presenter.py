@@ -50,7 +50,7 @@ def video_object(runtime: Runtime, job: Job) -> dict[str, Any]:
         "prompt": job.prompt,
         "usage": {
             "billed_seconds": billed,
-            "cost": runtime.prices.cost(job.resolution, billed),
+            "cost": runtime.prices.cost(job.engine, job.resolution, billed),
             "currency": runtime.prices.currency,
         },
         "remixed_from_video_id": None,
