@@ -155,15 +155,16 @@ class _ProcessHost:
                         kind, payload = conn.recv()
                         if kind == "progress":
                             progress(float(payload))
-                            continue
-                        answered = True
-                        if kind == "done":
-                            return RenderedFiles(**payload)
-                        if kind == "canceled":
-                            raise EngineCanceled()
-                        raise _error_from(payload)
-                    if not proc.is_alive():
+                        else:
+                            answered = True
+                            if kind == "done":
+                                return RenderedFiles(**payload)
+                            if kind == "canceled":
+                                raise EngineCanceled()
+                            raise _error_from(payload)
+                    elif not proc.is_alive():
                         raise self._crashed(proc)
+                    # Checked on every pass, also while progress messages keep arriving.
                     if cancel_deadline is None and cancel.is_set():
                         cancel_event.set()
                         cancel_deadline = time.monotonic() + self._grace
