@@ -7,7 +7,6 @@ inside the commands that need them, so the client commands start fast and stay l
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,7 +52,9 @@ class _Context:
 
 def _admin_key() -> str:
     """The admin key a fresh server wrote to `<data_dir>/admin_key`."""
-    path = Path(os.environ.get("REELFORGE_DATA_DIR") or "data") / "admin_key"
+    from reelforge.settings import Settings
+
+    path = Settings().admin_key_path
     try:
         key = path.read_text().strip()
     except OSError:

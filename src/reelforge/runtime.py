@@ -98,6 +98,7 @@ def build_runtime(
     credits.settle_unsettled(service.load)
     webhooks = open_webhooks(settings, database, service.load)
     service.add_listener(webhooks.on_terminal)
+    service.add_progress_listener(webhooks.on_progress)
 
     def grace(engine: str) -> float:
         if engine in CONFIGURED_ENGINES:

@@ -136,3 +136,4 @@ class GenerationSpec:
     end_user_id: str | None = None
     execution_expires_after: int | None = None  # seconds a job may wait in the queue
     dialect: str = "native"  # the wire dialect it arrived in: shapes its webhook bodies
+    webhook_progress: bool = False  # also send `video.progress` events (start, 25/50/75 %)

@@ -4,6 +4,7 @@ app (SQLite, DBOS, fixture engines), signatures checked with the `standardwebhoo
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 import threading
 import time
@@ -437,3 +438,29 @@ def test_two_dispatchers_never_claim_the_same_attempt(tmp_path: Path) -> None:
         assert [a.attempt for a in delivery.attempts] == [1]
     finally:
         engine.dispose()
+
+
+def test_progress_events_when_asked_for(client: TestClient, receiver: Receiver) -> None:
+    vid = _create(
+        client, receiver.url, model="slow_with_progress", seconds=2, webhook_progress=True
+    )
+    assert wait_terminal(client, vid)["status"] == "completed"
+    received = receiver.wait(5)
+    secret = _secret(client)
+    bodies = []
+    for request in received:
+        Webhook(secret).verify(request.body, request.headers)
+        bodies.append(json.loads(request.body))
+    progress = sorted(b["data"]["progress"] for b in bodies if b["type"] == "video.progress")
+    assert progress == [0, 25, 50, 75]
+    assert [b["type"] for b in bodies].count("video.completed") == 1
+    assert len({r.headers["webhook-id"] for r in received}) == 5
+
+
+def test_no_progress_events_unless_asked(client: TestClient, receiver: Receiver) -> None:
+    vid = _create(client, receiver.url, model="slow_with_progress", seconds=2)
+    wait_terminal(client, vid)
+    [only] = receiver.wait(1)
+    time.sleep(0.3)
+    assert len(receiver.requests) == 1
+    assert json.loads(only.body)["type"] == "video.completed"

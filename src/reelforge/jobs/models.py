@@ -156,6 +156,7 @@ class Job:
     output_seconds: float | None = None  # duration actually delivered
     deleted: bool = False
     dialect: str = "native"
+    webhook_progress: bool = False
     execution_deadline: float | None = None  # a job still queued then becomes `expired`
     hold_amount: float = 0.0  # credits held at create, settled when the job ends
     cost: float = 0.0  # what the job was charged (only when it succeeded)

@@ -109,6 +109,12 @@ class JobService:
         self._cancel_events: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._listeners: list[TerminalListener] = []
+        self._progress_listeners: list[TerminalListener] = []
+
+    def add_progress_listener(self, listener: TerminalListener) -> None:
+        """Called with the job as its progress is reported, for jobs that asked for progress
+        webhooks (`webhook_progress`)."""
+        self._progress_listeners.append(listener)
 
     def add_listener(self, listener: TerminalListener) -> None:
         """Called with the job after it reached a terminal status (exactly once per job): the
@@ -263,6 +269,7 @@ class JobService:
             hold_amount=prepared.cost,
             execution_deadline=now + expires_after if expires_after else None,
             dialect=spec.dialect,
+            webhook_progress=spec.webhook_progress and spec.webhook_url is not None,
         )
         admit = None
         if self._admission is not None:
@@ -373,10 +380,18 @@ class JobService:
         return job
 
     def report(self, job_id: str, *, stage: Stage, progress: float) -> None:
-        self._repo.update_where_status(
+        moved = self._repo.update_where_status(
             job_id, JobStatus.RUNNING, stage=stage.value,
             progress=round(max(0.0, min(progress, 100.0)), 1), updated_at=self._clock(),
         )  # fmt: skip
+        if moved and self._progress_listeners:
+            job = self.load(job_id)
+            if job.webhook_progress:
+                for listener in self._progress_listeners:
+                    try:
+                        listener(job)
+                    except Exception:  # progress news must never fail the job
+                        log.exception("progress listener failed for %s", job_id)
 
     def set_plan(self, job_id: str, plan: dict[str, Any], seconds: float) -> None:
         self._repo.update_where_status(

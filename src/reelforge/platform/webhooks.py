@@ -73,6 +73,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("reelforge.webhooks")
+PROGRESS_MILESTONES = (0, 25, 50, 75)
 
 EVENT_TYPES: dict[JobStatus, str] = {
     JobStatus.SUCCEEDED: "video.completed",
@@ -202,11 +203,31 @@ class WebhookDispatcher:
         now = self._clock()
         event_id = "evt_" + secrets.token_hex(12)
         body = self._bodies.get(job.dialect, event_body)(job, event_id, event_type, now)
+        return self._store(job, event_id, event_type, body, now)
+
+    def on_progress(self, job: Job) -> None:
+        """`video.progress` events for jobs that asked for them: once when rendering starts
+        and at 25, 50 and 75 %. Each milestone is one event (stored under its own key, so a
+        report seen twice sends it once); a terminal event follows as always."""
+        if not job.webhook_url:
+            return
+        for milestone in PROGRESS_MILESTONES:
+            if job.progress >= milestone:
+                now = self._clock()
+                event_id = "evt_" + secrets.token_hex(12)
+                body = event_body(job, event_id, "video.progress", now)
+                body["data"]["progress"] = milestone
+                self._store(job, event_id, f"video.progress:{milestone}", body, now)
+
+    def _store(
+        self, job: Job, event_id: str, key: str, body: dict[str, Any], now: float
+    ) -> str | None:
+        assert job.webhook_url is not None
         event = WebhookEvent(
             id=event_id,
             job_id=job.id,
             owner_key_id=job.owner_key_id,
-            type=event_type,
+            type=key,
             url=job.webhook_url,
             payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
             created_at=now,

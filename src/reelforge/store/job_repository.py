@@ -16,7 +16,7 @@ AdmitCheck = Callable[[sa.Connection], str | None]
 _SPEC_FIELDS = (
     "prompt", "seconds", "resolution", "aspect_ratio", "width", "height", "fps", "seed",
     "generate_audio", "codec", "return_last_frame", "metadata", "end_user_id", "webhook_url",
-    "execution_deadline", "dialect",
+    "execution_deadline", "dialect", "webhook_progress",
 )  # fmt: skip
 
 
@@ -63,6 +63,7 @@ def _job(row: sa.Row[tuple[object, ...]]) -> Job:
         webhook_url=s.get("webhook_url"),
         execution_deadline=s.get("execution_deadline"),
         dialect=s.get("dialect", "native"),
+        webhook_progress=bool(s.get("webhook_progress", False)),
         plan=m["plan"],
         outputs=JobOutputs.from_dict(m["outputs"]),
         cancel_requested=bool(m["cancel_requested"]),

@@ -316,7 +316,7 @@ class WebhookRepository:
                 j.completed_at >= since,
                 url.is_not(None),
                 url != "",
-                ~sa.exists().where(e.job_id == j.id),
+                ~sa.exists().where(e.job_id == j.id, ~e.type.like("video.progress%")),
             )
             .order_by(j.completed_at)
         )

@@ -137,6 +137,7 @@ def spec_from_fields(
         metadata={str(k): v for k, v in metadata.items()},
         end_user_id=fields.get("end_user_id") or None,
         execution_expires_after=_positive_int(fields.get("execution_expires_after")),
+        webhook_progress=flag("webhook_progress", False),
     )
 
 

@@ -42,6 +42,9 @@ class VideoCreateRequest(BaseModel):
     codec: Literal["h264", "h265"] | None = None
     return_last_frame: bool | None = False
     webhook_url: str | None = None
+    webhook_progress: bool | None = Field(
+        False, description="also send video.progress events (start, 25, 50, 75 %)"
+    )
     metadata: dict[str, str] | None = None
     end_user_id: str | None = None
     execution_expires_after: int | None = Field(
