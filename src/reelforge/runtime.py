@@ -89,6 +89,7 @@ def build_runtime(
         prices=prices,
         admission=admission,
         moderation=moderation,
+        model_aliases=settings.model_aliases,
         lifecycle=Lifecycle(
             execution_expires_after=settings.execution_expires_after_seconds,
             output_retention_seconds=settings.output_retention_seconds,

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     )
     allow_private_urls: bool = False
     default_model: str = "preview"
+    model_aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON map of model names clients send to "engine" or "engine:preset", '
+        "tried before the built-in hosted model ids (which map to DEFAULT_MODEL)",
+    )
 
     run_workers: bool = Field(default=True, description="run job workers inside the API process")
     worker_concurrency: int = Field(default=1, ge=1)

@@ -243,3 +243,21 @@ def test_bad_inputs_are_4xx_not_500(client: TestClient) -> None:
                     headers={"Content-Type": "application/json"})  # fmt: skip
     assert r.status_code == 400, r.text
     wait_terminal(client, vid.json()["id"])
+
+
+def test_operator_model_aliases(tmp_path: Path) -> None:
+    from reelforge.api.app import create_app
+    from tests.conftest import ADMIN_KEY, make_settings
+    from tests.fixtures.engines.basic import fixture_registry
+
+    settings = make_settings(
+        tmp_path / "data", model_aliases={"house-fast": "ok:fast", "broken": "nope"}
+    )
+    app = create_app(settings, engines=fixture_registry())
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as c:
+        r = c.post("/v1/videos", json={"prompt": "x", "seconds": 1, "model": "house-fast"})
+        assert r.status_code == 202 and r.json()["engine"] == "ok:fast"
+        assert r.json()["model"] == "house-fast"
+        bad = c.post("/v1/videos", json={"prompt": "x", "model": "broken"})
+        assert bad.status_code == 404 and bad.json()["error"]["code"] == "engine.unavailable"
+        wait_terminal(c, r.json()["id"])

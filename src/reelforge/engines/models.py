@@ -6,6 +6,7 @@ so existing client code runs unchanged; engine names resolve to themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reelforge.errors import UnknownModel
@@ -66,9 +67,27 @@ SEEDANCE_ALIASES: dict[str, str] = {
 }
 
 
-def resolve_model(name: str | None, *, default_model: str, engines: list[str]) -> ResolvedModel:
-    """`None` means the default model. Raises UnknownModel naming the choices."""
+def resolve_model(
+    name: str | None,
+    *,
+    default_model: str,
+    engines: list[str],
+    aliases: Mapping[str, str] | None = None,
+) -> ResolvedModel:
+    """`None` means the default model. `aliases` are the operator's own names
+    (`REELFORGE_MODEL_ALIASES`: name -> "engine" or "engine:preset"), tried before the built-in
+    hosted model ids. Raises UnknownModel naming the choices."""
     asked = (name or default_model).strip()
+    target = (aliases or {}).get(asked) or (aliases or {}).get(asked.lower())
+    if target is not None:
+        if target.partition(":")[0] not in engines:
+            raise UnknownModel(
+                f"model {asked!r} is configured as {target!r}, which is not an engine here "
+                f"({', '.join(engines)})",
+                code="engine.unavailable",
+                param="model",
+            )
+        asked = target
     if len(asked) > 200:
         raise UnknownModel(
             f"model is {len(asked)} characters long; model names are at most 200",

@@ -36,7 +36,10 @@ def generate_file(
     from reelforge.engines.models import resolve_model
 
     resolved = resolve_model(
-        spec.model, default_model=settings.default_model, engines=registry.names()
+        spec.model,
+        default_model=settings.default_model,
+        engines=registry.names(),
+        aliases=settings.model_aliases,
     )
     engine = registry.get(resolved.engine)
     limits = settings.limits.to_limits()

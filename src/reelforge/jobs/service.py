@@ -11,7 +11,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +92,7 @@ class JobService:
         admission: Admission | None = None,
         moderation: ModerationPolicy | None = None,
         lifecycle: Lifecycle | None = None,
+        model_aliases: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._repo = repo
@@ -103,6 +104,7 @@ class JobService:
         self._admission = admission
         self._moderation = moderation or AllowAll()
         self._lifecycle = lifecycle or Lifecycle()
+        self._model_aliases = dict(model_aliases or {})
         self._clock = clock
         self._queue: JobQueue | None = None
         # Cancel requests seen by this process, so local workers stop without a DB round trip.
@@ -144,7 +146,12 @@ class JobService:
     # ---- client side -------------------------------------------------------------------
 
     def resolve_model(self, model: str | None) -> ResolvedModel:
-        return resolve_model(model, default_model=self._default_model, engines=self._engine_names())
+        return resolve_model(
+            model,
+            default_model=self._default_model,
+            engines=self._engine_names(),
+            aliases=self._model_aliases,
+        )
 
     def validate(self, spec: GenerationSpec) -> ResolvedModel:
         """Check what can be checked without the references; raise naming the field."""
