@@ -15,7 +15,7 @@ from reelforge.intake.rules import (
     check_stored_references,
     count_prompt_tokens,
 )
-from reelforge.jobs.models import StoredReference
+from reelforge.intake.stored import StoredReference
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 
 IMAGE, VIDEO, AUDIO = ReferenceKind.IMAGE, ReferenceKind.VIDEO, ReferenceKind.AUDIO

@@ -40,7 +40,7 @@ from reelforge.intake.rules import (
     reference_error,
 )
 from reelforge.intake.sources import decode_base64, decode_data_uri, file_id_of, looks_like_url
-from reelforge.jobs.models import StoredReference
+from reelforge.intake.stored import StoredReference
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 from reelforge.storage.base import Storage
 from reelforge.store.file_repository import FileRecord, FileRepository

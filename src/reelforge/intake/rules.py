@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from reelforge.errors import InvalidReference, InvalidRequest, PayloadTooLarge, UnprocessableMedia
 from reelforge.intake.limits import Limits
-from reelforge.jobs.models import StoredReference
+from reelforge.intake.stored import StoredReference
 from reelforge.planning.mentions import iter_mentions
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 

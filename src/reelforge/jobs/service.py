@@ -19,6 +19,7 @@ from reelforge.engines.models import ResolvedModel, resolve_model
 from reelforge.errors import Conflict, InvalidRequest, NotFound, ReelforgeError
 from reelforge.intake.references import ReferenceIntake
 from reelforge.intake.rules import check_request_rules, check_stored_references
+from reelforge.intake.stored import StoredReference
 from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.models import (
     ACTIVE,
@@ -26,7 +27,6 @@ from reelforge.jobs.models import (
     JobOutputs,
     JobStatus,
     Stage,
-    StoredReference,
     can_transition,
 )
 from reelforge.jobs.queue import JobQueue

@@ -24,8 +24,9 @@ from dbos import DBOS, SetWorkflowID
 from reelforge import __version__
 from reelforge.engines.base import DecodedReference, EngineCanceled, RenderRequest
 from reelforge.errors import ReelforgeError, UnknownModel
+from reelforge.intake.stored import StoredReference
 from reelforge.jobs.engine_host import EngineHosts, JobLog
-from reelforge.jobs.models import Job, JobOutputs, Stage, StoredReference
+from reelforge.jobs.models import Job, JobOutputs, Stage
 from reelforge.jobs.render import plan_video
 from reelforge.jobs.service import JobService
 from reelforge.logs import job_id_var

@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage, StoredReference
+from reelforge.intake.stored import StoredReference
+from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage
 from reelforge.spec import AspectRatio, Codec, Resolution
 from reelforge.store.tables import jobs
 
