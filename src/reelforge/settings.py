@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         description="downloads redirect (307) to a presigned S3 URL instead of passing through "
         "the API; turn off when clients cannot reach the S3 endpoint",
     )
+    s3_public_endpoint_url: str | None = Field(
+        default=None,
+        description="the S3 endpoint as clients reach it, for presigned links (default: "
+        "s3_endpoint_url)",
+    )
     public_url: str | None = Field(
         default=None, description="base of the URLs handed out; default http://host:port"
     )

@@ -201,6 +201,22 @@ def test_presigned_download_url(storage: S3Storage, endpoint: str) -> None:
     assert got.headers["content-disposition"] == 'attachment; filename="video_j.mp4"'
 
 
+def test_presigned_links_name_the_public_endpoint(
+    endpoint: str, bucket: str, tmp_path: Path
+) -> None:
+    """The service talks to the store at `s3_endpoint_url`; clients get links to the public
+    endpoint (here the same server under another name, which the signature must cover)."""
+    public = endpoint.replace("127.0.0.1", "localhost")
+    settings = s3_settings(tmp_path, endpoint, f"s3://{bucket}", s3_public_endpoint_url=public)
+    storage = open_storage(settings.resolved_storage_url, settings)
+    assert isinstance(storage, S3Storage)
+    storage.put_bytes("outputs/j/video.mp4", b"movie bytes")
+    url = storage.download_url("outputs/j/video.mp4", 300, "video_j.mp4", "video/mp4")
+    assert url is not None and url.startswith(f"{public}/")
+    got = httpx.get(url)
+    assert got.status_code == 200 and got.content == b"movie bytes"
+
+
 def test_settings_and_urls(endpoint: str, bucket: str, tmp_path: Path) -> None:
     off = s3_settings(tmp_path, endpoint, f"s3://{bucket}", s3_presign_downloads=False)
     storage = open_storage(off.resolved_storage_url, off)

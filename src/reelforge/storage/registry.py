@@ -34,6 +34,7 @@ def _s3(url: str, settings: Settings) -> Storage:
         secret_access_key=secret.get_secret_value() if secret is not None else None,
         addressing_style=settings.s3_addressing_style,
         presign_downloads=settings.s3_presign_downloads,
+        public_endpoint_url=settings.s3_public_endpoint_url,
     )
     return S3Storage(bucket, prefix, settings.data_dir / "cache" / "s3", options)
 

@@ -49,6 +49,9 @@ class S3Options:
     secret_access_key: str | None = None
     addressing_style: Literal["auto", "path", "virtual"] = "auto"
     presign_downloads: bool = True
+    # Where clients reach the store, when that differs from `endpoint_url` (e.g. the service
+    # talks to http://minio:9000 inside a cluster, clients download from https://media.example).
+    public_endpoint_url: str | None = None
     multipart_threshold: int = 64 * 1024 * 1024
     multipart_chunksize: int = 16 * 1024 * 1024
 
@@ -83,9 +86,22 @@ class S3Storage:
             aws_secret_access_key=self.options.secret_access_key,
             region_name=self.options.region,
         )
-        self._client: Any = session.client(
+        self._client: Any = self._make_client(session, self.options.endpoint_url)
+        # Presigned links are signed for the host clients will use: SigV4 covers the host.
+        self._presigner: Any = (
+            self._make_client(session, self.options.public_endpoint_url)
+            if self.options.public_endpoint_url
+            else self._client
+        )
+        self._transfer = TransferConfig(
+            multipart_threshold=self.options.multipart_threshold,
+            multipart_chunksize=self.options.multipart_chunksize,
+        )
+
+    def _make_client(self, session: Any, endpoint_url: str | None) -> Any:
+        return session.client(
             "s3",
-            endpoint_url=self.options.endpoint_url,
+            endpoint_url=endpoint_url,
             config=Config(
                 signature_version="s3v4",
                 s3={"addressing_style": self.options.addressing_style},
@@ -97,10 +113,6 @@ class S3Storage:
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
             ),
-        )
-        self._transfer = TransferConfig(
-            multipart_threshold=self.options.multipart_threshold,
-            multipart_chunksize=self.options.multipart_chunksize,
         )
 
     @property
@@ -207,7 +219,7 @@ class S3Storage:
         None when presigned downloads are turned off (the API then serves the file itself)."""
         if not self.options.presign_downloads:
             return None
-        url: str = self._client.generate_presigned_url(
+        url: str = self._presigner.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
