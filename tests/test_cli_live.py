@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,24 +12,15 @@ import av
 import pytest
 
 from tests.conftest import ADMIN_KEY
-from tests.jobs.test_crash_recovery import ROOT, _free_port, _wait_ready
+from tests.live import free_port, start_service
 
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REELFORGE_DATA_DIR": str(tmp_path / "data"),
-        "REELFORGE_PORT": str(port),
-        "REELFORGE_BOOTSTRAP_KEY": ADMIN_KEY,
-        "REELFORGE_DEFAULT_MODEL": "ok",
-        "REELFORGE_PRINT_ADMIN_KEY": "false",
-    }
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fixtures.serve"], cwd=ROOT, env=env)
-    _wait_ready(proc, port)
+    port = free_port()
+    proc = start_service(tmp_path / "data", port, DEFAULT_MODEL="ok")
     yield f"http://127.0.0.1:{port}"
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)

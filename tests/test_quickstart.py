@@ -7,7 +7,6 @@ import io
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 import av
 import httpx
 from PIL import Image, ImageDraw
+
+from tests.live import free_port
 
 BIN = Path(sys.executable).parent
 
@@ -30,12 +31,6 @@ def _png(path: Path, color: tuple[int, int, int], size: tuple[int, int] = (800, 
     return buf.getvalue()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _check_mp4(path: Path, width: int, height: int, seconds: float) -> None:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
@@ -48,7 +43,7 @@ def _check_mp4(path: Path, width: int, height: int, seconds: float) -> None:
 
 
 def test_serve_prints_key_and_renders_two_image_video(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "REELFORGE_DATA_DIR": str(tmp_path / "data"),
            "REELFORGE_PORT": str(port)}  # fmt: skip
     env.pop("REELFORGE_BOOTSTRAP_KEY", None)

@@ -9,7 +9,6 @@ bootstrap admin key `tests.conftest.ADMIN_KEY`, `public_url` set to the server's
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,13 +21,7 @@ from fastapi import FastAPI
 from reelforge.api.app import create_app
 from tests.conftest import make_settings
 from tests.fixtures.engines.basic import fixture_registry
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.live import free_port
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import pytest
 from reelforge.engines.base import DecodedReference
 from reelforge.engines.preview import PreviewEngine
 from reelforge.engines.preview.camera import BACKGROUND_DEPTH, SUBJECT_DEPTH, view_at
-from reelforge.planning.shots import CameraMove
+from reelforge.planning.model import CameraMove
 from tests.media_helpers import (
     Flag,
     image_ref,

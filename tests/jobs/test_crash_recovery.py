@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,49 +11,16 @@ import httpx
 import sqlalchemy as sa
 
 from tests.conftest import ADMIN_KEY
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live import finished, free_port, poll_video, rendering_past, start_service
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "REELFORGE_DATA_DIR": str(data_dir),
-        "REELFORGE_PORT": str(port),
-        "REELFORGE_BOOTSTRAP_KEY": ADMIN_KEY,
-        "REELFORGE_DEFAULT_MODEL": "slow_with_progress",
-        "REELFORGE_QUEUE_POLL_SECONDS": "0.05",
-        "REELFORGE_PRINT_ADMIN_KEY": "false",
-    }
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fixtures.serve"], cwd=ROOT, env=env)
-    _wait_ready(proc, port)
-    return proc
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            raise AssertionError(f"service exited with {proc.returncode}")
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("service did not become ready")
+    return start_service(data_dir, port, DEFAULT_MODEL="slow_with_progress")
 
 
 def test_sigkill_mid_job_resumes_and_finishes_once(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
     proc = _start(data_dir, port)
@@ -68,24 +32,12 @@ def test_sigkill_mid_job_resumes_and_finishes_once(tmp_path: Path) -> None:
         )
         assert r.status_code == 202, r.text
         vid = r.json()["id"]
-        deadline = time.monotonic() + 30
-        while True:
-            body = httpx.get(f"{base}/v1/videos/{vid}", headers=auth).json()
-            if body["status"] == "in_progress" and body["progress"] >= 20:
-                break
-            assert time.monotonic() < deadline, body
-            time.sleep(0.05)
+        poll_video(base, vid, rendering_past(20), timeout=30)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
 
         proc = _start(data_dir, port)
-        deadline = time.monotonic() + 60
-        while True:
-            body = httpx.get(f"{base}/v1/videos/{vid}", headers=auth).json()
-            if body["status"] not in ("queued", "in_progress"):
-                break
-            assert time.monotonic() < deadline, body
-            time.sleep(0.1)
+        body = poll_video(base, vid, finished)
         assert body["status"] == "completed", body
         video = httpx.get(f"{base}/v1/videos/{vid}/content", headers=auth)
         assert video.status_code == 200 and len(video.content) > 1000
@@ -106,30 +58,21 @@ def test_sigkill_mid_job_resumes_and_finishes_once(tmp_path: Path) -> None:
 
 def test_sigterm_mid_job_stops_fast_and_the_job_resumes(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
     proc = _start(data_dir, port)
     try:
         body = {"prompt": "x", "seconds": 5, "size": "854x480"}
         vid = httpx.post(f"{base}/v1/videos", json=body, headers=auth).json()["id"]
-        deadline = time.monotonic() + 30
-        while httpx.get(f"{base}/v1/videos/{vid}", headers=auth).json()["progress"] < 20:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        poll_video(base, vid, rendering_past(20), timeout=30)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         assert time.monotonic() - t0 < 5.0  # the render is not waited for
 
         proc = _start(data_dir, port)
-        deadline = time.monotonic() + 60
-        while True:
-            job = httpx.get(f"{base}/v1/videos/{vid}", headers=auth).json()
-            if job["status"] not in ("queued", "in_progress"):
-                break
-            assert time.monotonic() < deadline, job
-            time.sleep(0.1)
+        job = poll_video(base, vid, finished)
         assert job["status"] == "completed", job
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -13,27 +13,21 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ADMIN_KEY
-from tests.jobs.test_crash_recovery import ROOT, _free_port, _wait_ready
+from tests.live import free_port, start_service
 
 BIN = Path(sys.executable).parent
 
 
 def test_api_without_workers_and_a_worker_process(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
+    api = start_service(tmp_path / "data", port, RUN_WORKERS="false", EXECUTOR_ID="api-1")
     env = {
         **os.environ,
         "REELFORGE_DATA_DIR": str(tmp_path / "data"),
-        "REELFORGE_PORT": str(port),
-        "REELFORGE_BOOTSTRAP_KEY": ADMIN_KEY,
-        "REELFORGE_PRINT_ADMIN_KEY": "false",
         "REELFORGE_QUEUE_POLL_SECONDS": "0.1",
     }
-    api = subprocess.Popen([sys.executable, "-m", "tests.fixtures.serve"], cwd=ROOT,
-                           env={**env, "REELFORGE_RUN_WORKERS": "false",
-                                "REELFORGE_EXECUTOR_ID": "api-1"})  # fmt: skip
     worker: subprocess.Popen[bytes] | None = None
     try:
-        _wait_ready(api, port)
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
         body = {"prompt": "slow pan left", "seconds": 1, "size": "854x480", "model": "preview"}

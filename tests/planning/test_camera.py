@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from reelforge.planning.camera import find_camera, parse_camera
-from reelforge.planning.shots import CameraMove
+from reelforge.planning.model import CameraMove
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reelforge.planning.shots import CameraMove, Shot, ShotPlan, plan_shots
+from reelforge.planning.model import CameraMove, Shot, ShotPlan
+from reelforge.planning.shots import plan_shots
 
 
 def _frames(plan: ShotPlan) -> list[tuple[int, int]]:

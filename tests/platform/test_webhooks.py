@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from reelforge.store.webhook_repository import (
 )
 from tests.conftest import ADMIN_KEY, make_settings, wait_for, wait_terminal
 from tests.fixtures.engines.basic import fixture_registry
+from tests.live import free_port
 
 # Retries 50 ms apart, a loop that looks every 50 ms: a whole retry story in well under a second.
 FAST: dict[str, Any] = {
@@ -39,12 +39,6 @@ FAST: dict[str, Any] = {
     "webhook_timeout_seconds": 3.0,
 }
 BODY = {"prompt": "x", "seconds": 1, "size": "854x480"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ class Receiver:
     statuses first, then `default`."""
 
     def __init__(self, script: list[int] | None = None, default: int = 200) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.script = list(script or [])
         self.default = default

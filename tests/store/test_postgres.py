@@ -3,10 +3,8 @@ processes sharing one database."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from fastapi.testclient import TestClient
 from reelforge.api.app import create_app
 from tests.conftest import ADMIN_KEY, make_settings, wait_terminal
 from tests.fixtures.engines.basic import fixture_registry
-from tests.jobs.test_crash_recovery import ROOT, _free_port, _wait_ready
+from tests.live import free_port, start_service
 from tests.postgres import postgres_url
 
 pytestmark = pytest.mark.postgres
@@ -43,26 +41,16 @@ def test_job_lifecycle_on_postgres(tmp_path: Path, postgres_url: str) -> None:
 
 
 def _serve(data_dir: Path, port: int, database_url: str, executor: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "REELFORGE_DATA_DIR": str(data_dir),
-        "REELFORGE_PORT": str(port),
-        "REELFORGE_DATABASE_URL": database_url,
-        "REELFORGE_BOOTSTRAP_KEY": ADMIN_KEY,
-        "REELFORGE_DEFAULT_MODEL": "slow_with_progress",
-        "REELFORGE_EXECUTOR_ID": executor,
-        "REELFORGE_PRINT_ADMIN_KEY": "false",
-        "REELFORGE_ENGINE_ISOLATION": "thread",
-    }
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fixtures.serve"], cwd=ROOT, env=env)
-    _wait_ready(proc, port)
-    return proc
+    return start_service(
+        data_dir, port, DATABASE_URL=database_url, DEFAULT_MODEL="slow_with_progress",
+        EXECUTOR_ID=executor, ENGINE_ISOLATION="thread",
+    )  # fmt: skip
 
 
 def test_concurrency_limit_holds_across_two_api_processes(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     # Both processes share the database and the storage directory, as replicas would.
     procs = [
         _serve(tmp_path / "data", ports[0], postgres_url, "api-a"),

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from reelforge.planning.shots import ShotPlan
+from reelforge.planning.model import ShotPlan
 from reelforge.spec import ReferenceKind, ReferenceRole
 
 ProgressCallback = Callable[[float], None]

@@ -28,6 +28,7 @@ import re
 import struct
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -295,22 +296,30 @@ def _probe_video(
         raise _undecodable(where, what, _reason(exc, path)) from exc
 
 
+def _first_stream(
+    streams: Any, kind: str, codecs: Sequence[str], where: Where, limits: Limits
+) -> Any:
+    """The first `kind` stream, after the stream count and its codec passed the allow lists."""
+    _check_stream_count(streams, where, limits)
+    found = getattr(streams, kind)
+    if not found:
+        raise reference_error(f"no_{kind}_stream", f"the file has no {kind} stream", where,
+                              UnprocessableMedia)  # fmt: skip
+    stream = found[0]
+    codec = _codec_name(stream)
+    if codec not in codecs:
+        raise reference_error(
+            "codec", f"the {kind} stream is {codec}; allowed: {', '.join(codecs)}",
+            where, UnprocessableMedia,
+        )  # fmt: skip
+    return stream
+
+
 def _video_streams(
     container: Any, fmt: MediaFormat, where: Where, limits: Limits, deadline: float
 ) -> ProbeResult:
     streams = container.streams
-    _check_stream_count(streams, where, limits)
-    if not streams.video:
-        raise reference_error("no_video_stream", "the file has no video stream", where,
-                              UnprocessableMedia)  # fmt: skip
-    vs = streams.video[0]
-    codec = _codec_name(vs)
-    if codec not in limits.video_codecs:
-        raise reference_error(
-            "codec",
-            f"the video stream is {codec}; allowed: {', '.join(limits.video_codecs)}",
-            where, UnprocessableMedia,
-        )  # fmt: skip
+    vs = _first_stream(streams, "video", limits.video_codecs, where, limits)
     for audio in streams.audio:
         acodec = _codec_name(audio)
         if acodec not in limits.video_audio_codecs:
@@ -436,18 +445,7 @@ def _probe_audio(
 def _read_audio(container: Any, where: Where, limits: Limits, deadline: float) -> float:
     """Decode the first audio stream in full, stopping once it is over the limit."""
     streams = container.streams
-    _check_stream_count(streams, where, limits)
-    if not streams.audio:
-        raise reference_error("no_audio_stream", "the file has no audio stream", where,
-                              UnprocessableMedia)  # fmt: skip
-    stream = streams.audio[0]
-    codec = _codec_name(stream)
-    if codec not in limits.audio_codecs:
-        raise reference_error(
-            "codec",
-            f"the audio stream is {codec}; allowed: {', '.join(limits.audio_codecs)}",
-            where, UnprocessableMedia,
-        )  # fmt: skip
+    stream = _first_stream(streams, "audio", limits.audio_codecs, where, limits)
     rate = stream.codec_context.sample_rate or stream.sample_rate
     if not rate:
         raise reference_error("undecodable", "the audio stream has no sample rate", where,

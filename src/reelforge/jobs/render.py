@@ -12,7 +12,8 @@ from reelforge.engines.base import (
     ProgressCallback,
     RenderRequest,
 )
-from reelforge.planning.shots import ShotPlan, choose_seconds, plan_shots
+from reelforge.planning.model import ShotPlan
+from reelforge.planning.shots import choose_seconds, plan_shots
 from reelforge.spec import FPS, Codec, ReferenceKind
 
 

@@ -386,19 +386,20 @@ class JobService:
         self._cancel_event(job_id)  # this process runs it: a cancel here reaches it at once
         return job
 
-    def report(self, job_id: str, *, stage: Stage, progress: float) -> None:
+    def report(self, job_id: str, *, stage: Stage, progress: float, announce: bool = False) -> None:
+        """Record progress; with `announce` (the job asked for progress webhooks) also tell the
+        progress listeners. The caller knows the job, so no read is added per report."""
         moved = self._repo.update_where_status(
             job_id, JobStatus.RUNNING, stage=stage.value,
             progress=round(max(0.0, min(progress, 100.0)), 1), updated_at=self._clock(),
         )  # fmt: skip
-        if moved and self._progress_listeners:
+        if moved and announce and self._progress_listeners:
             job = self.load(job_id)
-            if job.webhook_progress:
-                for listener in self._progress_listeners:
-                    try:
-                        listener(job)
-                    except Exception:  # progress news must never fail the job
-                        log.exception("progress listener failed for %s", job_id)
+            for listener in self._progress_listeners:
+                try:
+                    listener(job)
+                except Exception:  # progress news must never fail the job
+                    log.exception("progress listener failed for %s", job_id)
 
     def set_plan(self, job_id: str, plan: dict[str, Any], seconds: float) -> None:
         self._repo.update_where_status(

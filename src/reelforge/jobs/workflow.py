@@ -66,8 +66,9 @@ class CancelWatcher:
 class ProgressReporter:
     """Writes progress at most every 0.5 s or 2 points, so the store is not hammered per frame."""
 
-    def __init__(self, service: JobService, job_id: str, stage: Stage, lo: float, hi: float):
-        self._service, self._job_id, self._stage = service, job_id, stage
+    def __init__(self, service: JobService, job: Job, stage: Stage, lo: float, hi: float) -> None:
+        self._service, self._job_id, self._stage = service, job.id, stage
+        self._announce = job.webhook_progress
         self._lo, self._hi = lo, hi
         self._last_value = -1.0
         self._last_time = 0.0
@@ -77,7 +78,9 @@ class ProgressReporter:
         now = time.monotonic()
         if value - self._last_value >= 2.0 or now - self._last_time >= 0.5 or fraction >= 1.0:
             self._last_value, self._last_time = value, now
-            self._service.report(self._job_id, stage=self._stage, progress=value)
+            self._service.report(
+                self._job_id, stage=self._stage, progress=value, announce=self._announce
+            )
 
 
 class JobWorkflows:
@@ -155,7 +158,7 @@ class JobWorkflows:
         @DBOS.step(name="reelforge.intake")
         def intake(job_id: str) -> list[dict[str, Any]]:
             job = service.load(job_id)
-            service.report(job_id, stage=Stage.INTAKE, progress=1.0)
+            service.report(job_id, stage=Stage.INTAKE, progress=1.0, announce=job.webhook_progress)
             for ref in job.references:
                 storage.local_path(ref.storage_key)  # raises if a stored reference is missing
             return [r.to_dict() for r in job.references]
@@ -245,7 +248,7 @@ class JobWorkflows:
             preset=job.engine.partition(":")[2] or "default",
         )
         cancel = CancelWatcher(self._service, job_id)
-        progress = ProgressReporter(self._service, job_id, Stage.GENERATE, 5.0, 95.0)
+        progress = ProgressReporter(self._service, job, Stage.GENERATE, 5.0, 95.0)
         out_dir = self._work_dir / job_id  # deterministic: a re-run overwrites its own files
         files = self._hosts.render(
             job.engine.split(":", 1)[0], request, out_dir,

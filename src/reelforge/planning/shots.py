@@ -24,10 +24,7 @@ from reelforge.planning.dialogue import find_dialogue, speech_seconds
 from reelforge.planning.looks import find_letterbox, find_look
 from reelforge.planning.mentions import find_mentions, iter_mentions, mention_label
 from reelforge.planning.model import (
-    Action,
-    ActionCue,
     CameraMove,
-    DialogueLine,
     Look,
     Shot,
     ShotPlan,
@@ -48,18 +45,7 @@ from reelforge.planning.timing import (
 )
 from reelforge.spec import ReferenceKind, ReferenceRole
 
-__all__ = [
-    "Action",
-    "ActionCue",
-    "CameraMove",
-    "DialogueLine",
-    "Look",
-    "Shot",
-    "ShotPlan",
-    "Transition",
-    "choose_seconds",
-    "plan_shots",
-]
+__all__ = ["choose_seconds", "plan_shots"]
 
 MAX_SHOTS = 6
 # A prompt that names no camera move gets a slow push-in, the gentle motion viewers expect

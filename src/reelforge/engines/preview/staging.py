@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reelforge.engines.preview.cutout import ImageStats
-from reelforge.planning.shots import Shot, ShotPlan
+from reelforge.planning.model import Shot, ShotPlan
 
 CLOSE_SCORES = 0.85  # background candidates within 15 % of the best count as "several"
 
