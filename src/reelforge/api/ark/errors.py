@@ -28,10 +28,10 @@ while rendering is `InternalServiceError`, a reference refused while rendering
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from reelforge.api.common.dialect_common import rename_reference_params
 from reelforge.errors import ReelforgeError
 from reelforge.logs import request_id_var
 
@@ -99,7 +99,6 @@ def task_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
             "reelforge_code": ours}  # fmt: skip
 
 
-_REFERENCE = re.compile(r"references\[(\d+)\]")
 _RENAMES = {"seconds": "duration", "aspect_ratio": "ratio", "prompt": "content",
             "webhook_url": "callback_url", "references": "content",
             "end_user_id": "safety_identifier"}  # fmt: skip
@@ -108,13 +107,7 @@ _RENAMES = {"seconds": "duration", "aspect_ratio": "ratio", "prompt": "content",
 def name_ark_fields(err: ReelforgeError, content_index: Sequence[int]) -> ReelforgeError:
     """Rename the shared checks' field names to the Ark request's: `references[2]` becomes
     `content[3]` (the content item it came from), `seconds` `duration`, and so on."""
-
-    def content(m: re.Match[str]) -> str:
-        i = int(m.group(1))
-        return f"content[{content_index[i]}]" if i < len(content_index) else m.group(0)
-
+    rename_reference_params(err, [f"content[{i}]" for i in content_index])
     if err.param:
-        param = _REFERENCE.sub(content, err.param)
-        err.param = _RENAMES.get(param, param)
-    err.message = _REFERENCE.sub(content, err.message)
+        err.param = _RENAMES.get(err.param, err.param)
     return err
