@@ -201,11 +201,12 @@ def _make_refs(names: tuple[str, ...], folder: Path) -> list[object]:
 
 
 def _child(case_name: str, mode: str, folder: Path) -> dict[str, float]:
-    from reelforge.engines.base import AudioTrack, RenderRequest
+    from reelforge.engines.base import RenderRequest
     from reelforge.engines.preview import PreviewEngine
     from reelforge.jobs.render import plan_video
     from reelforge.media.decode import iter_video_frames, load_audio
     from reelforge.media.encode import encode_mp4
+    from reelforge.media.types import AudioTrack
     from reelforge.spec import Codec
 
     case = next(c for c in CASES if c.name == case_name)

@@ -12,11 +12,12 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelforge.engines.diffusion.settings import DiffusionSettings
 from reelforge.intake.limits import LimitsSettings
 from reelforge.platform.pricing import DEFAULT_PRICES
 
 
-class Settings(BaseSettings):
+class Settings(DiffusionSettings, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REELFORGE_", env_nested_delimiter="__", extra="ignore"
     )
@@ -145,58 +146,6 @@ class Settings(BaseSettings):
     )
     webhook_poll_seconds: float = Field(default=0.2, gt=0, description="delivery loop period")
     webhook_concurrency: int = Field(default=4, ge=1, description="deliveries in flight")
-
-    # --- diffusion engines (pip install 'reelforge[diffusion]'; docs/gpu.md) ---------------------
-    engine_minimax_h3_model: str = Field(
-        default="MiniMaxAI/MiniMax-H3", description="minimax-h3 weights: hub id or local directory"
-    )
-    engine_ltx2_model: str = Field(
-        default="Lightricks/LTX-2.5-Diffusers",
-        description="ltx2 weights: hub id or local directory",
-    )
-    engine_wan_vace_model: str = Field(
-        default="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
-        description="wan-vace weights: hub id or local directory",
-    )
-    engine_audio_model: str | None = Field(
-        default=None,
-        description="text-to-audio weights (StableAudioPipeline) for engines without native audio; "
-        "None = reference audio or procedural ambience",
-    )
-    engine_device: str = Field(default="cuda", description="torch device, e.g. cuda, cuda:1")
-    engine_dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
-    engine_offload: Literal["none", "model", "sequential", "group"] = Field(
-        default="none",
-        description="CPU offload: none (fastest), model, group, sequential (least VRAM)",
-    )
-    engine_local_files_only: bool = Field(
-        default=False, description="never download weights (offline clusters)"
-    )
-    engine_compile: Literal["none", "regional", "full"] = Field(
-        default="none", description="torch.compile of the transformer (regional: repeated blocks)"
-    )
-    engine_attention_backend: str | None = Field(
-        default=None, description="diffusers attention backend, e.g. flash, _flash_3_hub, sage"
-    )
-    engine_cache: Literal["none", "first_block", "taylorseer", "magcache"] = "none"
-    engine_cache_threshold: float | None = Field(default=None, gt=0)
-    engine_magcache_ratios: tuple[float, ...] | None = None
-    engine_fp8_layerwise: bool = Field(
-        default=False, description="store transformer weights in FP8, compute in engine_dtype"
-    )
-    engine_vae_tiling: bool = False
-    engine_steps: int | None = Field(
-        default=None,
-        ge=1,
-        description="denoising steps for every preset (e.g. 4 with a distill LoRA)",
-    )
-    engine_guidance_scale: float | None = Field(default=None, ge=0)
-    engine_max_short_edge: int | None = Field(
-        default=None, ge=16, description="cap of the generation canvas' short edge, every preset"
-    )
-    engine_lora: str | None = Field(default=None, description="LoRA file, directory or hub id")
-    engine_lora_weight_name: str | None = None
-    engine_lora_scale: float = 1.0
 
     @property
     def resolved_database_url(self) -> str:

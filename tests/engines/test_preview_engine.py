@@ -9,12 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-from reelforge.engines.base import Engine, EngineCanceled, RenderRequest
+from reelforge.engines.base import Engine, RenderRequest
 from reelforge.engines.preview import PreviewEngine
 from reelforge.errors import InvalidReference, InvalidRequest
 from reelforge.media.decode import load_audio
 from reelforge.media.encode import EncodeResult, encode_mp4
 from reelforge.media.probe import probe_media
+from reelforge.media.types import EngineCanceled
 from reelforge.planning.shots import plan_shots
 from reelforge.spec import AspectRatio, Codec, Resolution, output_size
 from tests.media_helpers import (

@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelforge.engines.base import DecodedReference, EngineCanceled, RenderRequest
+from reelforge.engines.base import DecodedReference, RenderRequest
 from reelforge.engines.preview import PreviewEngine
 from reelforge.errors import InvalidRequest
 from reelforge.jobs.render import plan_video
 from reelforge.media.beats import analyse_beats
 from reelforge.media.decode import load_audio
 from reelforge.media.encode import encode_mp4
+from reelforge.media.types import EngineCanceled
 from reelforge.planning.model import Action, CameraMove, Look, Transition
 from reelforge.spec import Codec, ReferenceRole
 from tests.media_helpers import (

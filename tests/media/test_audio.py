@@ -3,13 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reelforge.engines.base import AudioTrack
 from reelforge.media.audio import (
     ambience_kind,
     fit_duration,
     normalize_loudness,
     procedural_ambience,
 )
+from reelforge.media.types import AudioTrack
 
 
 def _rms_db(x: np.ndarray) -> float:

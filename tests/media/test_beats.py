@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelforge.engines.base import AudioTrack
 from reelforge.media.audio import procedural_ambience
 from reelforge.media.beats import analyse_beats, soundtrack_beats
+from reelforge.media.types import AudioTrack
 from tests.media_helpers import click_track, write_wav
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelforge.engines.base import AudioTrack, EngineCanceled
 from reelforge.media.decode import load_image
 from reelforge.media.encode import FrameMismatch, encode_mp4, write_jpeg, write_png
 from reelforge.media.probe import probe_media
+from reelforge.media.types import AudioTrack, EngineCanceled
 from reelforge.spec import AspectRatio, Codec, Resolution, output_size
 from tests.media_helpers import Flag, decode_frames, moving_frames, video_packets
 

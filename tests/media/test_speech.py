@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reelforge.engines.base import AudioTrack, EngineCanceled
 from reelforge.media.audio import mix_dialogue
 from reelforge.media.speech import find_espeak, speak
+from reelforge.media.types import AudioTrack, EngineCanceled
 from tests.media_helpers import Flag, require_espeak
 
 

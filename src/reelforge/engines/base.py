@@ -14,35 +14,13 @@ from typing import Protocol
 
 import numpy as np
 
+from reelforge.media.types import AudioTrack, CancelToken, ProgressCallback
 from reelforge.planning.model import ShotPlan
 from reelforge.spec import ReferenceKind, ReferenceRole
-
-ProgressCallback = Callable[[float], None]
-"""Called with the fraction done, 0.0..1.0, monotonically increasing."""
 
 
 def discard_log(_message: str) -> None:
     """The default job log of a request: drops messages."""
-
-
-class CancelToken(Protocol):
-    def is_set(self) -> bool: ...
-
-
-class EngineCanceled(Exception):
-    """Raised by an engine that saw its cancel token set."""
-
-
-@dataclass(frozen=True)
-class AudioTrack:
-    """Float32 samples in -1..1, shape (channels, n), at `sample_rate`."""
-
-    samples: np.ndarray
-    sample_rate: int = 48_000
-
-    @property
-    def seconds(self) -> float:
-        return float(self.samples.shape[1]) / self.sample_rate
 
 
 @dataclass(frozen=True)

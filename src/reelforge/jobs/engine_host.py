@@ -21,15 +21,11 @@ from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
-from reelforge.engines.base import (
-    CancelToken,
-    EngineCanceled,
-    ProgressCallback,
-    RenderRequest,
-)
+from reelforge.engines.base import RenderRequest
 from reelforge.engines.registry import EngineFactory, EngineRegistry
 from reelforge.errors import JobFailed, ReelforgeError
 from reelforge.jobs.render import RenderedFiles, render_video
+from reelforge.media.types import CancelToken, EngineCanceled, ProgressCallback
 from reelforge.spec import Codec
 
 log = logging.getLogger("reelforge.engine_host")

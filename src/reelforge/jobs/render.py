@@ -5,13 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelforge.engines.base import (
-    CancelToken,
-    DecodedReference,
-    Engine,
-    ProgressCallback,
-    RenderRequest,
-)
+from reelforge.engines.base import DecodedReference, Engine, RenderRequest
+from reelforge.media.types import CancelToken, ProgressCallback
 from reelforge.planning.model import ShotPlan
 from reelforge.planning.shots import choose_seconds, plan_shots
 from reelforge.spec import FPS, Codec, ReferenceKind

@@ -22,7 +22,7 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from reelforge import __version__
-from reelforge.engines.base import DecodedReference, EngineCanceled, RenderRequest
+from reelforge.engines.base import DecodedReference, RenderRequest
 from reelforge.errors import ReelforgeError, UnknownModel
 from reelforge.intake.stored import StoredReference
 from reelforge.jobs.engine_host import EngineHosts, JobLog
@@ -30,6 +30,7 @@ from reelforge.jobs.models import Job, JobOutputs, Stage
 from reelforge.jobs.render import plan_video
 from reelforge.jobs.service import JobService
 from reelforge.logs import job_id_var
+from reelforge.media.types import EngineCanceled
 from reelforge.planning.serialize import plan_from_dict
 from reelforge.platform.moderation import AllowAll, ModerationPolicy, enforce_output
 from reelforge.storage.base import Storage

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from reelforge.engines.base import AudioTrack
+from reelforge.media.types import AudioTrack
 
 SAMPLE_RATE = 48_000
 AMBIENCE_RMS_DBFS = -24.0  # beds sit under dialogue and music, a little below the -20 target

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reelforge.engines.base import AudioTrack
+from reelforge.media.types import AudioTrack
 
 ANALYSIS_RATE = 24_000
 N_FFT = 1024

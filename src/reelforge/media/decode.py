@@ -14,8 +14,8 @@ import av.error
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from reelforge.engines.base import AudioTrack
 from reelforge.errors import UnprocessableMedia
+from reelforge.media.types import AudioTrack
 
 # Transparent pixels are laid on a neutral grey: a flat border the cut-out reads as a studio shot.
 _MATTE_GREY = (127, 127, 127)

@@ -24,7 +24,7 @@ from av.video.reformatter import Colorspace
 from av.video.stream import VideoStream
 from PIL import Image
 
-from reelforge.engines.base import AudioTrack, CancelToken, EngineCanceled, ProgressCallback
+from reelforge.media.types import AudioTrack, CancelToken, EngineCanceled, ProgressCallback
 from reelforge.spec import Codec
 
 AUDIO_RATE = 48_000

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reelforge.engines.base import AudioTrack, CancelToken, EngineCanceled
+from reelforge.media.types import AudioTrack, CancelToken, EngineCanceled
 
 ESPEAK = "espeak-ng"
 # One voice per speaker, in the order speakers first talk: alternating male and female.

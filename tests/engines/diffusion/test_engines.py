@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelforge.engines.base import EngineCanceled, Rendering, RenderRequest
+from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.diffusion import options_from_settings
 from reelforge.engines.diffusion.common import Segment, plan_segments, shot_prompt
 from reelforge.engines.diffusion.fit import split_frames
@@ -16,6 +16,7 @@ from reelforge.engines.diffusion.loading import EngineUnavailable, check_source
 from reelforge.engines.diffusion.ltx2 import Ltx2Engine
 from reelforge.engines.diffusion.wan_vace import WanVaceEngine
 from reelforge.engines.registry import EngineRegistry
+from reelforge.media.types import EngineCanceled
 from reelforge.planning.shots import plan_shots
 from tests.conftest import make_settings
 from tests.engines.diffusion.conftest import TINY_ENGINE_SETTINGS

@@ -16,17 +16,13 @@ from Settings with `options_from_settings`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from reelforge.engines.diffusion.loading import DiffusionOptions, EngineUnavailable
+from reelforge.engines.diffusion.settings import DiffusionSettings
 
-if TYPE_CHECKING:
-    from reelforge.settings import Settings
-
-__all__ = ["DiffusionOptions", "EngineUnavailable", "options_from_settings"]
+__all__ = ["DiffusionOptions", "DiffusionSettings", "EngineUnavailable", "options_from_settings"]
 
 
-def options_from_settings(settings: Settings, model: str) -> DiffusionOptions:
+def options_from_settings(settings: DiffusionSettings, model: str) -> DiffusionOptions:
     return DiffusionOptions(
         model=model,
         device=settings.engine_device,

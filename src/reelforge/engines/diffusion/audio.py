@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from reelforge.engines.base import AudioTrack, RenderRequest
+from reelforge.engines.base import RenderRequest
 from reelforge.engines.diffusion.common import StepTracker, generator, references_of
 from reelforge.engines.diffusion.loading import (
     DiffusionOptions,
@@ -27,6 +27,7 @@ from reelforge.engines.diffusion.loading import (
     import_diffusers,
     load_pipeline,
 )
+from reelforge.media.types import AudioTrack
 from reelforge.spec import ReferenceKind
 
 AUDIO_STEPS = {"fast": 50, "pro": 100}

@@ -16,15 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from reelforge.engines.base import (
-    AudioTrack,
-    CancelToken,
-    DecodedReference,
-    EngineCanceled,
-    ProgressCallback,
-    Rendering,
-    RenderRequest,
-)
+from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
 from reelforge.engines.diffusion.fit import fit_frame, retime_indices
 from reelforge.engines.diffusion.loading import (
     DiffusionOptions,
@@ -33,6 +25,7 @@ from reelforge.engines.diffusion.loading import (
     diffusion_extra_missing,
 )
 from reelforge.errors import InvalidReference
+from reelforge.media.types import AudioTrack, CancelToken, EngineCanceled, ProgressCallback
 from reelforge.planning.mentions import iter_mentions
 from reelforge.spec import ReferenceKind, ReferenceRole
 

@@ -35,13 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from reelforge.engines.base import (
-    AudioTrack,
-    CancelToken,
-    ProgressCallback,
-    Rendering,
-    RenderRequest,
-)
+from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import reference_soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
@@ -67,6 +61,7 @@ from reelforge.engines.diffusion.fit import (
     to_uint8_frames,
 )
 from reelforge.engines.diffusion.loading import import_diffusers, load_pipeline
+from reelforge.media.types import AudioTrack, CancelToken, ProgressCallback
 from reelforge.spec import ReferenceKind, ReferenceRole
 
 NATIVE_FPS = 24

@@ -46,14 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from reelforge.engines.base import (
-    AudioTrack,
-    CancelToken,
-    DecodedReference,
-    ProgressCallback,
-    Rendering,
-    RenderRequest,
-)
+from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import reference_soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
@@ -83,6 +76,7 @@ from reelforge.engines.diffusion.loading import (
     place,
     torch_dtype,
 )
+from reelforge.media.types import AudioTrack, CancelToken, ProgressCallback
 from reelforge.planning.mentions import iter_mentions
 from reelforge.spec import ReferenceKind, ReferenceRole
 

@@ -28,13 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from reelforge.engines.base import (
-    CancelToken,
-    DecodedReference,
-    ProgressCallback,
-    Rendering,
-    RenderRequest,
-)
+from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import TextToAudio, audio_steps, soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
@@ -67,6 +61,7 @@ from reelforge.engines.diffusion.loading import (
     load_component,
     load_pipeline,
 )
+from reelforge.media.types import CancelToken, ProgressCallback
 from reelforge.spec import ReferenceKind, ReferenceRole
 
 NATIVE_FPS = 16

@@ -17,7 +17,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from reelforge.engines.base import CancelToken, EngineCanceled
+from reelforge.media.types import CancelToken, EngineCanceled
 
 # The notes recommend a 512 px proxy; on our textured test scenes (10 seeds) 384 px gave the same
 # or better IoU (mean 0.64 vs 0.56) in under half the time (0.34 s vs 0.79 s on 2 cores).

@@ -15,14 +15,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from reelforge.engines.base import (
-    AudioTrack,
-    CancelToken,
-    EngineCanceled,
-    ProgressCallback,
-    Rendering,
-    RenderRequest,
-)
+from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.preview.scene import Scene, ShotRender, prepare_scene
 from reelforge.engines.preview.transitions import (
     Join,
@@ -46,6 +39,7 @@ from reelforge.media.audio import (
 from reelforge.media.decode import load_audio
 from reelforge.media.speech import ESPEAK, VOICES, SpeechFailed, find_espeak, speak
 from reelforge.media.stream import prefetch
+from reelforge.media.types import AudioTrack, CancelToken, EngineCanceled, ProgressCallback
 from reelforge.planning.model import CameraMove, DialogueLine, Transition
 from reelforge.spec import MAX_SECONDS, ReferenceKind
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from reelforge.engines.base import CancelToken, EngineCanceled
 from reelforge.engines.preview.camera import CameraPath
 from reelforge.media.decode import iter_video_frames
+from reelforge.media.types import CancelToken, EngineCanceled
 
 PROXY_WIDTH = 256
 GRID_STEP = 4

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from reelforge.engines.base import CancelToken, DecodedReference, EngineCanceled, RenderRequest
+from reelforge.engines.base import DecodedReference, RenderRequest
 from reelforge.engines.preview.actions import Pose, Stage, headroom, max_scale, pose_at
 from reelforge.engines.preview.backdrop import gradient_backdrop, prompt_colours, studio_colours
 from reelforge.engines.preview.camera import (
@@ -32,6 +32,7 @@ from reelforge.engines.preview.staging import ShotStage, Spot, SubjectShape, lay
 from reelforge.engines.preview.video_plate import LoopingVideo
 from reelforge.media.decode import iter_video_frames, load_image
 from reelforge.media.probe import probe_media
+from reelforge.media.types import CancelToken, EngineCanceled
 from reelforge.planning.model import ActionCue, CameraMove, Look, Shot
 from reelforge.spec import ReferenceKind
 
