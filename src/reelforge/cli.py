@@ -1,6 +1,6 @@
 """The `reelforge` command line: run the server, render one file locally, or drive a server.
 
-Server-side modules (`reelforge.api.app`, `reelforge.jobs.oneshot`, `uvicorn`) are imported
+Server-side modules (`reelforge.api.app`, `reelforge.oneshot`, `uvicorn`) are imported
 inside the commands that need them, so the client commands start fast and stay light.
 """
 
@@ -271,7 +271,7 @@ def generate(
         seed=seed,
         codec=codec or Codec.H264,
     )
-    from reelforge.jobs.oneshot import generate_file
+    from reelforge.oneshot import generate_file
 
     with _progress_bar() as bar:
         task = bar.add_task("rendering", total=100)

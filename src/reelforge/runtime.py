@@ -9,19 +9,23 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from reelforge.engines.registry import CONFIGURED_ENGINES, EngineRegistry
+from reelforge.engines.registry import EngineRegistry
 from reelforge.intake.references import ReferenceIntake
 from reelforge.jobs.engine_host import EngineHosts
 from reelforge.jobs.fleet import Fleet
 from reelforge.jobs.janitor import Janitor
+from reelforge.jobs.notifications import WebhookEvents
 from reelforge.jobs.service import JobService, Lifecycle
+from reelforge.jobs.submissions import ModelCatalog, Submissions
+from reelforge.jobs.views import JobViews
 from reelforge.jobs.workflow import JobWorkflows
 from reelforge.platform.admission import Admission, AdmissionLimits
 from reelforge.platform.credits import Credits
 from reelforge.platform.keys import KeyRing
 from reelforge.platform.moderation import ModerationPolicy, open_policy
 from reelforge.platform.pricing import PriceTable
-from reelforge.platform.webhooks import WebhookDispatcher, open_webhooks
+from reelforge.platform.webhooks import WebhookConfig, WebhookDispatcher, open_webhooks
+from reelforge.presenters.webhook_bodies import WEBHOOK_BODIES
 from reelforge.settings import Settings
 from reelforge.storage.base import Storage
 from reelforge.storage.registry import open_storage
@@ -44,9 +48,12 @@ class Runtime:
     files: FileRepository
     intake: ReferenceIntake
     jobs: JobService
+    submissions: Submissions
+    views: JobViews
     prices: PriceTable
     credits: Credits
     webhooks: WebhookDispatcher
+    events: WebhookEvents
     workflows: JobWorkflows
     engines: EngineRegistry
 
@@ -59,7 +66,7 @@ def build_runtime(
     with a policy of their own)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(settings.resolved_database_url)
-    storage = open_storage(settings.resolved_storage_url, settings)
+    storage = open_storage(settings.resolved_storage_url, settings, settings.data_dir / "cache")
     configured = settings.signing_key.get_secret_value() if settings.signing_key else None
     signer = UrlSigner(
         signing_secret(configured, settings.signing_key_path), settings.download_url_ttl_seconds
@@ -80,29 +87,43 @@ def build_runtime(
         ),
     )
     moderation = moderation or open_policy(settings.moderation_patterns_file)
-    service = JobService(
-        JobRepository(database),
-        intake,
-        storage,
-        engine_names=engines.names,
-        default_model=settings.default_model,
-        prices=prices,
-        admission=admission,
-        moderation=moderation,
-        model_aliases=settings.model_aliases,
-        lifecycle=Lifecycle(
-            execution_expires_after=settings.execution_expires_after_seconds,
-            output_retention_seconds=settings.output_retention_seconds,
-        ),
+    lifecycle = Lifecycle(
+        execution_expires_after=settings.execution_expires_after_seconds,
+        output_retention_seconds=settings.output_retention_seconds,
     )
-    service.add_listener(credits.settle)
+    store = JobRepository(database)
+    service = JobService(store, storage, notifiers=[credits], lifecycle=lifecycle)
+    models = ModelCatalog(
+        engine_names=engines.names,
+        limits=engines.limits,
+        default_model=settings.default_model,
+        aliases=settings.model_aliases,
+    )
+    submissions = Submissions(
+        store, service, intake, models, prices, moderation,
+        admission=admission, lifecycle=lifecycle,
+    )  # fmt: skip
+    views = JobViews(store, signer, prices, settings.resolved_public_url)
     credits.settle_unsettled(service.load)
-    webhooks = open_webhooks(settings, database, service.load)
-    service.add_listener(webhooks.on_terminal)
-    service.add_progress_listener(webhooks.on_progress)
+    webhooks = open_webhooks(
+        WebhookConfig(
+            timeout_seconds=settings.webhook_timeout_seconds,
+            max_attempts=settings.webhook_max_attempts,
+            retry_schedule=tuple(settings.webhook_retry_schedule),
+            poll_seconds=settings.webhook_poll_seconds,
+            concurrency=settings.webhook_concurrency,
+        ),
+        database,
+        allow_private_urls=settings.allow_private_urls,
+    )
+    events = WebhookEvents(
+        webhooks, views, service.load, bodies=WEBHOOK_BODIES, clock=service.clock
+    )
+    webhooks.set_sweep(events.recover_missed)
+    service.add_notifier(events)
 
     def grace(engine: str) -> float:
-        if engine in CONFIGURED_ENGINES:
+        if engines.entry(engine).loads_weights:
             return settings.diffusion_cancel_grace_seconds
         return settings.cancel_grace_seconds
 
@@ -112,8 +133,9 @@ def build_runtime(
     return Runtime(
         settings=settings, database=database, storage=storage, signer=signer,
         keys=KeyRing(KeyRepository(database), default_balance=settings.default_key_balance),
-        files=files, intake=intake, jobs=service, prices=prices, credits=credits,
-        webhooks=webhooks, workflows=workflows, engines=engines,
+        files=files, intake=intake, jobs=service, submissions=submissions, views=views,
+        prices=prices, credits=credits, webhooks=webhooks, workflows=workflows, engines=engines,
+        events=events,
     )  # fmt: skip
 
 
@@ -129,7 +151,7 @@ class Background:
             runtime.settings.janitor_interval_seconds,
             repairs=[
                 lambda: runtime.credits.settle_unsettled(runtime.jobs.load),
-                runtime.webhooks.recover_missed,
+                runtime.events.recover_missed,
             ],
         )
         self._fleet: Fleet | None = None

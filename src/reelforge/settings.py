@@ -15,9 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reelforge.engines.diffusion.settings import DiffusionSettings
 from reelforge.intake.limits import LimitsSettings
 from reelforge.platform.pricing import DEFAULT_PRICES
+from reelforge.storage.settings import StorageSettings
 
 
-class Settings(DiffusionSettings, BaseSettings):
+class Settings(DiffusionSettings, StorageSettings, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REELFORGE_", env_nested_delimiter="__", extra="ignore"
     )
@@ -37,27 +38,6 @@ class Settings(DiffusionSettings, BaseSettings):
         default=None,
         description="where outputs and references live: file:///dir or s3://bucket/prefix; "
         "default data_dir/storage (docs/storage.md)",
-    )
-    s3_endpoint_url: str | None = Field(
-        default=None, description="S3-compatible endpoint (MinIO, R2, ...); None = AWS S3"
-    )
-    s3_region: str | None = Field(default=None, description="None = the AWS config chain")
-    s3_access_key_id: str | None = Field(
-        default=None, description="None = the AWS credential chain (env, profile, role)"
-    )
-    s3_secret_access_key: SecretStr | None = None
-    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
-        default="auto", description="path for servers without bucket subdomains (e.g. MinIO)"
-    )
-    s3_presign_downloads: bool = Field(
-        default=True,
-        description="downloads redirect (307) to a presigned S3 URL instead of passing through "
-        "the API; turn off when clients cannot reach the S3 endpoint",
-    )
-    s3_public_endpoint_url: str | None = Field(
-        default=None,
-        description="the S3 endpoint as clients reach it, for presigned links (default: "
-        "s3_endpoint_url)",
     )
     public_url: str | None = Field(
         default=None, description="base of the URLs handed out; default http://host:port"

@@ -8,7 +8,6 @@ import logging
 import signal
 import threading
 
-from reelforge.api.webhook_bodies import register_dialect_webhook_bodies
 from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import InvalidRequest
 from reelforge.runtime import Background, build_runtime
@@ -31,7 +30,6 @@ def run_worker(settings: Settings, engines: list[str]) -> None:
     for name, reason in registry.check_ready(engines).items():
         log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
     runtime = build_runtime(settings, registry)
-    register_dialect_webhook_bodies(runtime)
     background = Background(runtime, hosted_engines=engines)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from reelforge.core.references import StoredReference
 from reelforge.errors import InvalidRequest, PayloadTooLarge, UnprocessableMedia
 from reelforge.intake.limits import Limits
 from reelforge.intake.rules import (
@@ -15,7 +16,6 @@ from reelforge.intake.rules import (
     check_stored_references,
     count_prompt_tokens,
 )
-from reelforge.intake.stored import StoredReference
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 
 IMAGE, VIDEO, AUDIO = ReferenceKind.IMAGE, ReferenceKind.VIDEO, ReferenceKind.AUDIO

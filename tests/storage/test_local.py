@@ -25,11 +25,11 @@ def test_contract(storage: LocalStorage, tmp_path: Path) -> None:
 
 def test_registry_opens_file_urls(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data")
-    opened = open_storage(settings.resolved_storage_url, settings)
+    opened = open_storage(settings.resolved_storage_url, settings, settings.data_dir / "cache")
     assert isinstance(opened, LocalStorage)
     assert opened.root == (tmp_path / "data" / "storage").resolve()
     with pytest.raises(ValueError, match="not supported"):
-        open_storage("ftp://host/x", settings)
+        open_storage("ftp://host/x", settings, settings.data_dir / "cache")
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)

@@ -90,7 +90,7 @@ def s3_settings(data_dir: Path, endpoint: str, url: str, **overrides: object) ->
 @pytest.fixture
 def storage(endpoint: str, bucket: str, tmp_path: Path) -> S3Storage:
     settings = s3_settings(tmp_path / "data", endpoint, f"s3://{bucket}/pre/fix")
-    opened = open_storage(settings.resolved_storage_url, settings)
+    opened = open_storage(settings.resolved_storage_url, settings, settings.data_dir / "cache")
     assert isinstance(opened, S3Storage)
     return opened
 
@@ -208,7 +208,7 @@ def test_presigned_links_name_the_public_endpoint(
     endpoint (here the same server under another name, which the signature must cover)."""
     public = endpoint.replace("127.0.0.1", "localhost")
     settings = s3_settings(tmp_path, endpoint, f"s3://{bucket}", s3_public_endpoint_url=public)
-    storage = open_storage(settings.resolved_storage_url, settings)
+    storage = open_storage(settings.resolved_storage_url, settings, settings.data_dir / "cache")
     assert isinstance(storage, S3Storage)
     storage.put_bytes("outputs/j/video.mp4", b"movie bytes")
     url = storage.download_url("outputs/j/video.mp4", 300, "video_j.mp4", "video/mp4")
@@ -219,16 +219,16 @@ def test_presigned_links_name_the_public_endpoint(
 
 def test_settings_and_urls(endpoint: str, bucket: str, tmp_path: Path) -> None:
     off = s3_settings(tmp_path, endpoint, f"s3://{bucket}", s3_presign_downloads=False)
-    storage = open_storage(off.resolved_storage_url, off)
+    storage = open_storage(off.resolved_storage_url, off, off.data_dir / "cache")
     assert isinstance(storage, S3Storage) and storage.prefix == ""
     storage.put_bytes("refs/x", b"x")
     assert storage.download_url("refs/x", 60, "x", "image/png") is None
     for url in ("s3://", "s3:///prefix", "s3://bucket/../up", "s3://bucket/a b", "s3://b/x"):
         with pytest.raises(ValueError):
-            open_storage(url, off)
+            open_storage(url, off, off.data_dir / "cache")
     half = s3_settings(tmp_path, endpoint, f"s3://{bucket}", s3_secret_access_key=None)
     with pytest.raises(ValueError, match="both"):
-        open_storage(half.resolved_storage_url, half)
+        open_storage(half.resolved_storage_url, half, half.data_dir / "cache")
 
 
 def test_credentials_from_the_standard_aws_chain(
@@ -241,7 +241,7 @@ def test_credentials_from_the_standard_aws_chain(
         tmp_path, storage_url=f"s3://{bucket}/p", s3_endpoint_url=endpoint,
         s3_addressing_style="path",
     )  # fmt: skip
-    storage = open_storage(settings.resolved_storage_url, settings)
+    storage = open_storage(settings.resolved_storage_url, settings, settings.data_dir / "cache")
     assert isinstance(storage, S3Storage)
     storage.put_bytes("refs/env", b"ok")
     assert storage.exists("refs/env")

@@ -18,6 +18,7 @@ from reelforge.api.ark.errors import ark_error_body
 from reelforge.api.ark.routes import router as ark_router
 from reelforge.api.body_limit import BodyLimit
 from reelforge.api.common.dialect_router import install_dialect
+from reelforge.api.deps import Downloads, HttpOptions, install_services
 from reelforge.api.eachlabs.routes import router as eachlabs_router
 from reelforge.api.errors import install_error_handlers, register_error_renderer
 from reelforge.api.files.routes import router as files_router
@@ -30,7 +31,6 @@ from reelforge.api.seed_dialects.seed004 import router as seed004_router
 from reelforge.api.usage.routes import router as usage_router
 from reelforge.api.videos.routes import router as videos_router
 from reelforge.api.videos.webhook_routes import router as webhooks_router
-from reelforge.api.webhook_bodies import register_dialect_webhook_bodies
 from reelforge.engines.registry import EngineRegistry
 from reelforge.logs import request_id_var
 from reelforge.platform.metrics import HttpCounters
@@ -67,7 +67,6 @@ def create_app(
         runtime = await asyncio.to_thread(build_runtime, settings, engine_registry, moderation)
         background = Background(runtime, hosted_engines=None)
         try:
-            register_dialect_webhook_bodies(runtime)
             for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
                 log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
             preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
@@ -75,7 +74,20 @@ def create_app(
             if settings.print_admin_key:
                 _announce(settings, admin_key)
             await asyncio.to_thread(background.start)
-            app.state.runtime = runtime
+            install_services(
+                app.state,
+                options=HttpOptions(
+                    max_request_bytes=settings.max_request_bytes,
+                    default_model=settings.default_model,
+                    default_key_balance=settings.default_key_balance,
+                    creates_per_minute=settings.creates_per_minute,
+                    max_active_jobs=settings.max_active_jobs,
+                ),
+                jobs=runtime.jobs, submissions=runtime.submissions, views=runtime.views,
+                keys=runtime.keys, intake=runtime.intake, files=runtime.files,
+                credits=runtime.credits, prices=runtime.prices, webhooks=runtime.webhooks,
+                downloads=Downloads(runtime.storage, runtime.signer), database=runtime.database,
+            )  # fmt: skip
             yield
         finally:
             await asyncio.to_thread(background.stop)

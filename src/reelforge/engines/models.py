@@ -7,20 +7,9 @@ so existing client code runs unchanged; engine names resolve to themselves.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from reelforge.core.job import ResolvedModel
 from reelforge.errors import UnknownModel
-
-
-@dataclass(frozen=True)
-class ResolvedModel:
-    engine: str
-    preset: str  # "fast" | "pro" | "default"
-
-    @property
-    def label(self) -> str:
-        return self.engine if self.preset == "default" else f"{self.engine}:{self.preset}"
-
 
 PRESETS = ("", "fast", "pro", "default")
 

@@ -1,10 +1,6 @@
-"""The engines this process can run: explicit tables of factories, built lazily, kept warm.
-
-`BUILTIN_ENGINES` need nothing to be built (`preview`). `CONFIGURED_ENGINES` are built from the
-Settings (model path, device, dtype, levers): the diffusion engines. They are registered when the
-registry is given the settings (`EngineRegistry(settings=settings)`, as `create_app` does).
-Building an engine is cheap; a diffusion engine loads its model on its first job.
-"""
+"""The engines this process can run, from the table in `engines.catalog`: built lazily, kept
+warm. Engines that load weights are available only when the registry is given the settings
+(`EngineRegistry(settings=settings)`, as `create_app` does)."""
 
 from __future__ import annotations
 
@@ -14,62 +10,19 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from reelforge.engines.base import Engine
+from reelforge.engines.catalog import ENGINES, EngineEntry
+from reelforge.engines.limits import EngineLimits
 from reelforge.errors import ReelforgeError, UnknownModel
 
 if TYPE_CHECKING:
-    from reelforge.settings import Settings
+    from reelforge.engines.diffusion.settings import DiffusionSettings
 
 EngineFactory = Callable[[], Engine]
-ConfiguredFactory = Callable[["Settings"], Engine]
 
 
-def _preview() -> Engine:
-    from reelforge.engines.preview.engine import PreviewEngine
-
-    return PreviewEngine()
-
-
-def _wan_vace(settings: Settings) -> Engine:
-    from reelforge.engines.diffusion import options_from_settings
-    from reelforge.engines.diffusion.wan_vace import WanVaceEngine
-
-    return WanVaceEngine(options_from_settings(settings, settings.engine_wan_vace_model))
-
-
-def _ltx2(settings: Settings) -> Engine:
-    from reelforge.engines.diffusion import options_from_settings
-    from reelforge.engines.diffusion.ltx2 import Ltx2Engine
-
-    return Ltx2Engine(options_from_settings(settings, settings.engine_ltx2_model))
-
-
-def _minimax_h3(settings: Settings) -> Engine:
-    from reelforge.engines.diffusion import options_from_settings
-    from reelforge.engines.diffusion.minimax_h3 import MiniMaxH3Engine
-
-    return MiniMaxH3Engine(options_from_settings(settings, settings.engine_minimax_h3_model))
-
-
-BUILTIN_ENGINES: dict[str, EngineFactory] = {"preview": _preview}
-CONFIGURED_ENGINES: dict[str, ConfiguredFactory] = {
-    "wan-vace": _wan_vace,
-    "ltx2": _ltx2,
-    "minimax-h3": _minimax_h3,
-}
-# The settings field that names each configured engine's weights.
-MODEL_SETTINGS = {
-    "wan-vace": "engine_wan_vace_model",
-    "ltx2": "engine_ltx2_model",
-    "minimax-h3": "engine_minimax_h3_model",
-}
-
-
-def builtin_factories(settings: Settings | None = None) -> dict[str, EngineFactory]:
-    """The built-in engines; with settings, the configured (diffusion) engines too."""
-    factories = dict(BUILTIN_ENGINES)
-    if settings is not None:
-        factories.update({name: partial(f, settings) for name, f in CONFIGURED_ENGINES.items()})
-    return factories
+def available_entries(settings: DiffusionSettings | None) -> dict[str, EngineEntry]:
+    """The table's engines; those that load weights only with settings."""
+    return {n: e for n, e in ENGINES.items() if settings is not None or not e.loads_weights}
 
 
 class EngineRegistry:
@@ -77,31 +30,37 @@ class EngineRegistry:
 
     def __init__(
         self,
-        factories: Mapping[str, EngineFactory] | None = None,
+        entries: Mapping[str, EngineEntry] | None = None,
         *,
-        settings: Settings | None = None,
+        settings: DiffusionSettings | None = None,
     ) -> None:
-        self._factories = dict(builtin_factories(settings) if factories is None else factories)
+        self._entries = dict(available_entries(settings) if entries is None else entries)
         self._settings = settings
         self._built: dict[str, Engine] = {}
         self._lock = threading.Lock()
 
     def names(self) -> list[str]:
-        return sorted(self._factories)
+        return sorted(self._entries)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._factories
+        return name in self._entries
 
-    def factory(self, name: str) -> EngineFactory:
-        """The picklable factory of an engine, to build it in a worker process."""
+    def entry(self, name: str) -> EngineEntry:
         try:
-            return self._factories[name]
+            return self._entries[name]
         except KeyError:
             raise UnknownModel(
                 f"engine {name!r} is not available here; available: {', '.join(self.names())}",
                 code="invalid_request.unknown_engine",
                 param="model",
             ) from None
+
+    def limits(self, name: str) -> EngineLimits:
+        return self.entry(name).limits
+
+    def factory(self, name: str) -> EngineFactory:
+        """The picklable factory of an engine, to build it in a worker process."""
+        return partial(self.entry(name).build, self._settings)
 
     def get(self, name: str) -> Engine:
         with self._lock:
@@ -111,25 +70,29 @@ class EngineRegistry:
 
     def in_use(self) -> list[str]:
         """The engines this process is configured to serve: the default model's engine and every
-        configured engine whose model setting was set explicitly."""
+        engine whose weights setting was set explicitly."""
         if self._settings is None:
             return []
         used = []
-        default = self._settings.default_model.partition(":")[0]
-        if default in self._factories:
+        default = getattr(self._settings, "default_model", "").partition(":")[0]
+        if default in self._entries:
             used.append(default)
         explicit = self._settings.model_fields_set
-        used += [n for n, field in MODEL_SETTINGS.items() if field in explicit and n in self]
+        used += [
+            n
+            for n, e in self._entries.items()
+            if e.weights_setting and e.weights_setting in explicit
+        ]
         return list(dict.fromkeys(used))
 
     def check_ready(self, names: Iterable[str] | None = None) -> dict[str, str]:
-        """Configured (diffusion) engines among `names` (default: `in_use()`) that cannot run
-        here, with the reason: a missing extra or missing weights. Cheap: loads no model, and
-        never raises (`reelforge serve` logs what it returns at start)."""
+        """Engines among `names` (default: `in_use()`) that load weights and cannot run here,
+        with the reason: a missing extra or missing weights. Cheap: loads no model, and never
+        raises (`reelforge serve` logs what it returns at start)."""
         problems: dict[str, str] = {}
         for name in self.in_use() if names is None else names:
-            if name not in CONFIGURED_ENGINES or name not in self:
-                continue  # built-in engines need no weights
+            if name not in self or not self._entries[name].loads_weights:
+                continue
             try:
                 check = getattr(self.get(name), "check_ready", None)
                 if check is not None:

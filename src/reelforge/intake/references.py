@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from reelforge.core.references import StoredReference
 from reelforge.errors import InvalidReference, InvalidRequest, NotFound, PayloadTooLarge
 from reelforge.intake.fetch import FetchPolicy, ReferenceTooLarge, SafeFetcher
 from reelforge.intake.formats import (
@@ -35,12 +36,10 @@ from reelforge.intake.rules import (
     check_bytes,
     check_counts,
     check_reference_media,
-    check_stored_references,
     check_totals,
     reference_error,
 )
 from reelforge.intake.sources import decode_base64, decode_data_uri, file_id_of, looks_like_url
-from reelforge.intake.stored import StoredReference
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 from reelforge.storage.base import Storage
 from reelforge.store.file_repository import FileRecord, FileRepository
@@ -121,8 +120,9 @@ class ReferenceIntake:
             ) from None
 
     def ingest(self, owner_key_id: str, refs: Sequence[ReferenceInput]) -> list[StoredReference]:
-        """Resolve, probe and check every reference in order; store them once all passed."""
-        check_counts(refs, self.limits)
+        """Resolve, probe and check every reference in order (each against its kind's limits
+        and the totals as it comes); store them once all passed. The caller has checked the
+        request's own rules first (`rules.check_request_rules`: counts, modes, mentions)."""
         stored: list[StoredReference] = []
         per_kind: dict[ReferenceKind, int] = {}
         with tempfile.TemporaryDirectory(prefix="reelforge-intake-") as tmp:
@@ -137,7 +137,6 @@ class ReferenceIntake:
                     height=found.height, seconds=found.seconds, fps=found.fps,
                 )  # fmt: skip
                 check_totals(stored, self.limits)  # before fetching the next one
-            check_stored_references(stored, self.limits)
             self._commit(pending)
         return stored
 

@@ -22,9 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reelforge.core.references import StoredReference
 from reelforge.errors import InvalidReference, InvalidRequest, PayloadTooLarge, UnprocessableMedia
 from reelforge.intake.limits import Limits
-from reelforge.intake.stored import StoredReference
 from reelforge.planning.mentions import iter_mentions
 from reelforge.spec import ReferenceInput, ReferenceKind, ReferenceRole
 

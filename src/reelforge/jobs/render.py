@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reelforge.core.job import Job
 from reelforge.engines.base import DecodedReference, Engine, RenderRequest
 from reelforge.media.types import CancelToken, ProgressCallback
 from reelforge.planning.model import ShotPlan
@@ -35,6 +37,30 @@ def plan_video(
     beats = soundtrack_beats(audio.path, seconds) if isinstance(audio, DecodedReference) else ()
     images = sum(1 for r in references if r.kind is ReferenceKind.IMAGE)
     return plan_shots(prompt, seconds * FPS, FPS, images, references=references, beats=beats)
+
+
+def build_render_request(
+    job: Job,
+    references: tuple[DecodedReference, ...],
+    plan: ShotPlan,
+    *,
+    log: Callable[[str], None] | None = None,
+) -> RenderRequest:
+    """What the engine is asked to render for `job`: the one place a job becomes a request
+    (the workflow and `reelforge generate` both come here)."""
+    return RenderRequest(
+        prompt=job.prompt,
+        plan=plan,
+        width=job.width,
+        height=job.height,
+        num_frames=plan.num_frames,
+        fps=job.fps,
+        seed=job.seed,
+        generate_audio=job.generate_audio,
+        references=references,
+        preset=job.resolved.preset,
+        **({"log": log} if log is not None else {}),
+    )
 
 
 def render_video(

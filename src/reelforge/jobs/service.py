@@ -1,59 +1,36 @@
-"""JobService: the single owner of job state.
+"""JobService: the single owner of job state after a job exists (creating one is
+`Submissions`' work).
 
 The HTTP layer, the CLI and the workers call it; none keeps its own copy of a job's status.
-Every change of status is a guarded update following `models.TRANSITIONS`.
+Every change of status follows `core.job.TRANSITIONS` (checked with an exception that holds
+under `python -O`) and is a guarded update in the store, so of two racing callers exactly one
+moves the job.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import random
-import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reelforge.engines.models import ResolvedModel, resolve_model
-from reelforge.errors import Conflict, InvalidRequest, NotFound, ReelforgeError
-from reelforge.intake.references import ReferenceIntake
-from reelforge.intake.rules import check_request_rules, check_stored_references
-from reelforge.intake.stored import StoredReference
-from reelforge.jobs.fingerprint import spec_fingerprint
-from reelforge.jobs.models import (
+from reelforge.core.job import (
     ACTIVE,
     Job,
+    JobError,
     JobOutputs,
     JobStatus,
     Stage,
-    can_transition,
+    check_transition,
 )
-from reelforge.jobs.queue import JobQueue
-from reelforge.planning.shots import choose_seconds
-from reelforge.platform.admission import Admission, AdmissionTicket
-from reelforge.platform.moderation import (
-    AllowAll,
-    ModerationPolicy,
-    enforce_prompt,
-    enforce_references,
-)
-from reelforge.platform.pricing import PriceTable
-from reelforge.spec import (
-    FPS,
-    MAX_SECONDS,
-    MIN_SECONDS,
-    AspectRatio,
-    GenerationSpec,
-    ReferenceKind,
-    nearest_aspect,
-    output_size,
-)
+from reelforge.errors import Conflict, NotFound, ReelforgeError
+from reelforge.jobs.ports import Clock, JobQueue, JobStore, Notifier
 from reelforge.storage.base import Storage
-from reelforge.store.job_repository import JobRepository
 
 log = logging.getLogger("reelforge.jobs")
-TerminalListener = Callable[[Job], None]
 
 
 @dataclass(frozen=True)
@@ -64,239 +41,90 @@ class Lifecycle:
     output_retention_seconds: int | None = 7 * 24 * 3600
 
 
-@dataclass(frozen=True)
-class PreparedRequest:
-    """A request that passed every check, with its references stored and its price known."""
+def canceled_error(stage: Stage) -> JobError:
+    return JobError(
+        code="canceled",
+        message="the video was canceled at the client's request",
+        stage=stage.value,
+    )
 
-    spec: GenerationSpec
-    resolved: ResolvedModel
-    references: tuple[StoredReference, ...]
-    aspect_ratio: AspectRatio
-    width: int
-    height: int
-    billed_seconds: float  # what a success will bill (auto: the planner's length)
-    cost: float
-    currency: str
+
+EXPIRED_ERROR = JobError(
+    code="expired.execution",
+    message="the video waited in the queue past its execution deadline",
+    stage=Stage.QUEUED.value,
+    param="execution_expires_after",
+    retryable=True,
+)
+
+
+class CancelSignals:
+    """Cancel requests seen by this process, so a local worker stops without a database read."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def watch(self, job_id: str) -> None:
+        with self._lock:
+            self._events.setdefault(job_id, threading.Event())
+
+    def signal(self, job_id: str) -> None:
+        with self._lock:
+            event = self._events.get(job_id)
+        if event is not None:
+            event.set()
+
+    def is_set(self, job_id: str) -> bool:
+        event = self._events.get(job_id)
+        return event is not None and event.is_set()
+
+    def forget(self, job_id: str) -> None:
+        with self._lock:
+            self._events.pop(job_id, None)
 
 
 class JobService:
     def __init__(
         self,
-        repo: JobRepository,
-        intake: ReferenceIntake,
+        store: JobStore,
         storage: Storage,
         *,
-        engine_names: Callable[[], list[str]],
-        default_model: str,
-        prices: PriceTable,
-        admission: Admission | None = None,
-        moderation: ModerationPolicy | None = None,
+        notifiers: Sequence[Notifier] = (),
         lifecycle: Lifecycle | None = None,
-        model_aliases: Mapping[str, str] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = time.time,
     ) -> None:
-        self._repo = repo
-        self._intake = intake
+        self._store = store
         self._storage = storage
-        self._engine_names = engine_names
-        self._default_model = default_model
-        self._prices = prices
-        self._admission = admission
-        self._moderation = moderation or AllowAll()
+        self._notifiers = list(notifiers)
         self._lifecycle = lifecycle or Lifecycle()
-        self._model_aliases = dict(model_aliases or {})
         self._clock = clock
         self._queue: JobQueue | None = None
-        # Cancel requests seen by this process, so local workers stop without a DB round trip.
-        self._cancel_events: dict[str, threading.Event] = {}
-        self._lock = threading.Lock()
-        self._listeners: list[TerminalListener] = []
-        self._progress_listeners: list[TerminalListener] = []
+        self._signals = CancelSignals()
 
-    def add_progress_listener(self, listener: TerminalListener) -> None:
-        """Called with the job as its progress is reported, for jobs that asked for progress
-        webhooks (`webhook_progress`)."""
-        self._progress_listeners.append(listener)
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
-    def add_listener(self, listener: TerminalListener) -> None:
-        """Called with the job after it reached a terminal status (exactly once per job): the
-        place where webhooks and billing hook in; never from routes."""
-        self._listeners.append(listener)
-
-    def _move(
-        self, job_id: str, src: frozenset[JobStatus] | set[JobStatus], dst: JobStatus,
-        **values: Any,
-    ) -> bool:  # fmt: skip
-        """Every status change: allowed by the written state machine, and guarded in SQL so
-        that of two racing callers exactly one moves the job."""
-        assert all(can_transition(s, dst) for s in src), (src, dst)
-        return self._repo.transition(job_id, src, dst, **values)
-
-    def _terminal(self, job_id: str) -> None:
-        job = self.load(job_id)
-        for listener in self._listeners:
-            try:
-                listener(job)
-            except Exception:  # one failing listener must not starve the others
-                log.exception("terminal listener %r failed for %s", listener, job_id)
+    def add_notifier(self, notifier: Notifier) -> None:
+        self._notifiers.append(notifier)
 
     def attach_queue(self, queue: JobQueue) -> None:
         self._queue = queue
 
-    # ---- client side -------------------------------------------------------------------
-
-    def resolve_model(self, model: str | None) -> ResolvedModel:
-        return resolve_model(
-            model,
-            default_model=self._default_model,
-            engines=self._engine_names(),
-            aliases=self._model_aliases,
-        )
-
-    def validate(self, spec: GenerationSpec) -> ResolvedModel:
-        """Check what can be checked without the references; raise naming the field."""
-        if not spec.prompt or not spec.prompt.strip():
-            raise InvalidRequest(
-                "prompt is required", code="invalid_request.prompt", param="prompt"
-            )
-        limit = self._intake.limits.max_prompt_chars
-        if len(spec.prompt) > limit:
-            raise InvalidRequest(
-                f"prompt is {len(spec.prompt)} characters; at most {limit}",
-                code="invalid_request.prompt_too_long", param="prompt",
-            )  # fmt: skip
-        if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= MAX_SECONDS:
-            raise InvalidRequest(
-                f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
-                code="invalid_request.seconds", param="seconds",
-            )  # fmt: skip
-        if spec.end_user_id is not None and (
-            not isinstance(spec.end_user_id, str) or len(spec.end_user_id) > 200
-        ):
-            raise InvalidRequest(
-                "end_user_id must be a string of at most 200 characters",
-                code="invalid_request.end_user_id", param="end_user_id",
-            )  # fmt: skip
-        if spec.webhook_url is not None:
-            self._intake.check_callback_url(spec.webhook_url, param="webhook_url")
-        if spec.seed is not None and not 0 <= spec.seed < 2**32:
-            raise InvalidRequest(
-                f"seed is {spec.seed}; it must be 0..4294967295",
-                code="invalid_request.seed", param="seed",
-            )  # fmt: skip
-        return self.resolve_model(spec.model)
-
-    def prepare(self, owner_key_id: str, spec: GenerationSpec) -> PreparedRequest:
-        """Validate the whole request, references included (fetched, probed and stored once by
-        content hash), and work out the output; nothing is created."""
-        resolved = self.validate(spec)
-        enforce_prompt(self._moderation, spec.prompt)
-        check_request_rules(spec.prompt, spec.references, self._intake.limits)
-        refs = self._intake.ingest(owner_key_id, spec.references)
-        enforce_references(
-            self._moderation, [(i, r.kind.value, r.sha256) for i, r in enumerate(refs)]
-        )
-        check_stored_references(refs, self._intake.limits)
-        aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
-        width, height = output_size(spec.resolution, aspect)
-        # `auto`: the planner's choice, from the same text and reference metadata the worker
-        # will plan with, so the quote and the credit hold match what a success bills.
-        seconds = spec.seconds or choose_seconds(spec.prompt, refs)
-        return PreparedRequest(
-            spec=spec,
-            resolved=resolved,
-            references=tuple(refs),
-            aspect_ratio=aspect,
-            width=width,
-            height=height,
-            billed_seconds=float(seconds),
-            cost=self._prices.cost(resolved.label, spec.resolution, seconds),
-            currency=self._prices.currency,
-        )
-
-    def create(
-        self, owner_key_id: str, spec: GenerationSpec, *, idempotency_key: str | None = None
-    ) -> Job:
-        """Validate, store and enqueue a job. With an `idempotency_key`, the same key and
-        request give the same job (also while the first request is still in flight); the same
-        key with another request is a 409."""
-        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-            raise InvalidRequest(
-                "Idempotency-Key must be 1..255 characters",
-                code="invalid_request.idempotency_key",
-                param="Idempotency-Key",
-            )
-        request_hash = spec_fingerprint(spec) if idempotency_key else None
-        if self._admission is not None:
-            # Refuse (or replay) before fetching references: cheap checks first.
-            replay = self._admission.precheck(
-                AdmissionTicket(
-                    key_id=owner_key_id,
-                    job_id="",
-                    hold_amount=self._prices.cost(
-                        self.resolve_model(spec.model).label, spec.resolution, spec.seconds
-                    )
-                    if spec.seconds
-                    else -1.0,
-                    idempotency_key=idempotency_key,
-                    request_hash=request_hash,
-                )
-            )
-            if replay is not None:
-                return self.load(replay)
-        prepared = self.prepare(owner_key_id, spec)
-        now = self._clock()
-        expires_after = spec.execution_expires_after or self._lifecycle.execution_expires_after
-        job_id = "video_" + secrets.token_hex(12)
-        job = Job(
-            id=job_id,
-            owner_key_id=owner_key_id,
-            status=JobStatus.QUEUED,
-            stage=Stage.QUEUED,
-            progress=0.0,
-            model=spec.model or self._default_model,
-            engine=prepared.resolved.label,
-            prompt=spec.prompt,
-            seconds=spec.seconds,
-            resolution=spec.resolution,
-            aspect_ratio=prepared.aspect_ratio,
-            width=prepared.width,
-            height=prepared.height,
-            fps=FPS,
-            seed=spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31),
-            generate_audio=spec.generate_audio,
-            codec=spec.codec,
-            return_last_frame=spec.return_last_frame,
-            references=prepared.references,
-            created_at=now,
-            updated_at=now,
-            metadata=dict(spec.metadata),
-            end_user_id=spec.end_user_id,
-            webhook_url=spec.webhook_url,
-            hold_amount=prepared.cost,
-            execution_deadline=now + expires_after if expires_after else None,
-            dialect=spec.dialect,
-            webhook_progress=spec.webhook_progress and spec.webhook_url is not None,
-        )
-        admit = None
-        if self._admission is not None:
-            admit = self._admission.check(
-                AdmissionTicket(
-                    key_id=owner_key_id,
-                    job_id=job_id,
-                    hold_amount=prepared.cost,
-                    idempotency_key=idempotency_key,
-                    request_hash=request_hash,
-                )
-            )
-        stored = self._repo.insert(job, admit)
-        if stored.id == job_id:
-            self._enqueue(stored)
-        return stored
+    # ---- reads -------------------------------------------------------------------------
 
     def get(self, owner_key_id: str, job_id: str) -> Job:
-        job = self._repo.get(job_id)
+        """The key's job, or 404 (also for another key's job or a deleted one)."""
+        job = self._store.get(job_id)
         if job is None or job.owner_key_id != owner_key_id or job.deleted:
+            raise NotFound(f"no video {job_id!r}", code="not_found.video", param="id")
+        return job
+
+    def load(self, job_id: str) -> Job:
+        """Any job by id (workers, signed links, repairs); 404 when there is none."""
+        job = self._store.get(job_id)
+        if job is None:
             raise NotFound(f"no video {job_id!r}", code="not_found.video", param="id")
         return job
 
@@ -311,13 +139,36 @@ class JobService:
     ) -> tuple[list[Job], bool]:
         """A page of the key's jobs and whether more follow."""
         cursor = self.get(owner_key_id, after) if after else None
-        rows = self._repo.page(
+        rows = self._store.page(
             owner_key_id, limit=limit + 1, after=cursor, descending=descending, status=status
         )
         return rows[:limit], len(rows) > limit
 
-    def queue_position(self, job: Job) -> int | None:
-        return self._repo.queue_position(job) if job.status is JobStatus.QUEUED else None
+    def unfinished_job_ids(self) -> list[str]:
+        return self._store.ids_with_status(set(ACTIVE))
+
+    # ---- the state machine -------------------------------------------------------------
+
+    def _move(
+        self, job_id: str, src: frozenset[JobStatus] | set[JobStatus], dst: JobStatus,
+        **values: Any,
+    ) -> bool:  # fmt: skip
+        check_transition(src, dst)
+        return self._store.transition(job_id, src, dst, **values)
+
+    def _ended(self, job_id: str) -> None:
+        self._signals.forget(job_id)
+        job = self.load(job_id)
+        for notifier in self._notifiers:
+            try:
+                notifier.job_ended(job)
+            except Exception:  # one failing notifier must not starve the others
+                log.exception("notifier %r failed for %s", notifier, job_id)
+
+    def enqueue(self, job: Job) -> None:
+        if self._queue is None:
+            raise RuntimeError("JobService has no queue attached")
+        self._queue.enqueue(job.id, job.engine)
 
     def cancel(self, owner_key_id: str, job_id: str) -> Job:
         """A queued job is canceled at once; a running one is asked to stop and reaches
@@ -328,18 +179,16 @@ class JobService:
             if self._move(
                 job_id, {JobStatus.QUEUED}, JobStatus.CANCELED,
                 completed_at=now, updated_at=now, cancel_requested=True,
-                error=_canceled_error(Stage.QUEUED),
+                error=canceled_error(Stage.QUEUED),
             ):  # fmt: skip
-                self._terminal(job_id)
+                self._ended(job_id)
                 return self.get(owner_key_id, job_id)
             job = self.get(owner_key_id, job_id)  # a worker started it meanwhile
         if job.status is JobStatus.RUNNING:
-            self._repo.update_where_status(
+            self._store.update_where_status(
                 job_id, JobStatus.RUNNING, cancel_requested=True, updated_at=now
             )
-            event = self._cancel_events.get(job_id)  # set when this process runs the job
-            if event is not None:
-                event.set()
+            self._signals.signal(job_id)  # this process runs it: it stops at once
             return self.get(owner_key_id, job_id)
         if job.status.is_terminal and job.status is not JobStatus.CANCELED:
             raise Conflict(
@@ -356,133 +205,111 @@ class JobService:
                 code="conflict.not_terminal", param="id",
             )  # fmt: skip
         self._storage.delete_prefix(f"outputs/{job_id}")
-        self._repo.update(job_id, deleted=True, outputs=None, updated_at=self._clock())
-        return job
-
-    # ---- worker side -------------------------------------------------------------------
-
-    def load(self, job_id: str) -> Job:
-        job = self._repo.get(job_id)
-        if job is None:
-            raise NotFound(f"no job {job_id!r}")
+        self._store.update(job_id, deleted=True, outputs=None, updated_at=self._clock())
         return job
 
     def start(self, job_id: str) -> Job | None:
-        """Mark the job running; None when it must not run (canceled or finished meanwhile).
-        A job already running is resumed (the process running it died)."""
+        """queued -> running; the job as it now is, or None when it is not to run (canceled,
+        expired or taken by another worker meanwhile). One read of the job."""
         now = self._clock()
-        queued = self.load(job_id)
-        deadline = queued.execution_deadline
-        if queued.status is JobStatus.QUEUED and deadline is not None and deadline < now:
-            self._expire(queued.id, now)  # the janitor may not have ticked yet
-            return None
-        self._move(
-            job_id, {JobStatus.QUEUED}, JobStatus.RUNNING,
-            started_at=now, updated_at=now, stage=Stage.INTAKE.value,
-        )  # fmt: skip
         job = self.load(job_id)
-        if job.status is not JobStatus.RUNNING:
+        if job.status is JobStatus.RUNNING:
+            # Resumed after a crash of this worker (or recovered by the fleet): go on.
+            self._signals.watch(job_id)
+            return job
+        if job.status is not JobStatus.QUEUED:
             return None
-        self._cancel_event(job_id)  # this process runs it: a cancel here reaches it at once
-        return job
+        if job.execution_deadline is not None and job.execution_deadline < now:
+            self._expire(job.id, now)  # the janitor may not have ticked yet
+            return None
+        if not self._move(
+            job_id, {JobStatus.QUEUED}, JobStatus.RUNNING,
+            started_at=now, updated_at=now, stage=Stage.INTAKE,
+        ):  # fmt: skip
+            return None
+        self._signals.watch(job_id)  # a cancel in this process reaches the render at once
+        return _replace(job, status=JobStatus.RUNNING, stage=Stage.INTAKE, started_at=now)
 
-    def report(self, job_id: str, *, stage: Stage, progress: float, announce: bool = False) -> None:
-        """Record progress; with `announce` (the job asked for progress webhooks) also tell the
-        progress listeners. The caller knows the job, so no read is added per report."""
-        moved = self._repo.update_where_status(
-            job_id, JobStatus.RUNNING, stage=stage.value,
-            progress=round(max(0.0, min(progress, 100.0)), 1), updated_at=self._clock(),
-        )  # fmt: skip
-        if moved and announce and self._progress_listeners:
-            job = self.load(job_id)
-            for listener in self._progress_listeners:
+    def report(self, job: Job, *, stage: Stage, progress: float) -> None:
+        """Record progress; tell the notifiers when the job asked for progress webhooks. The
+        caller knows the job, so no read is added per report."""
+        value = round(max(0.0, min(progress, 100.0)), 1)
+        moved = self._store.update_where_status(
+            job.id, JobStatus.RUNNING, stage=stage, progress=value, updated_at=self._clock()
+        )
+        if moved and job.webhook_progress:
+            now_job = _replace(job, stage=stage, progress=value)
+            for notifier in self._notifiers:
                 try:
-                    listener(job)
+                    notifier.job_progressed(now_job)
                 except Exception:  # progress news must never fail the job
-                    log.exception("progress listener failed for %s", job_id)
+                    log.exception("progress notifier failed for %s", job.id)
 
     def set_plan(self, job_id: str, plan: dict[str, Any], seconds: float) -> None:
-        self._repo.update_where_status(
+        self._store.update_where_status(
             job_id, JobStatus.RUNNING, plan=plan, output_seconds=seconds, updated_at=self._clock()
         )
 
     def cancel_requested(self, job_id: str) -> bool:
-        event = self._cancel_events.get(job_id)
-        if event is not None and event.is_set():
-            return True
-        job = self._repo.get(job_id)
-        return job is None or job.cancel_requested or job.status is not JobStatus.RUNNING
+        """Whether a running job should stop (this process' signal first, then the store)."""
+        return self._signals.is_set(job_id) or self._store.cancel_requested(job_id)
 
     def succeed(self, job_id: str, outputs: JobOutputs, output_seconds: float) -> bool:
         now = self._clock()
+        retention = self._lifecycle.output_retention_seconds
         moved = self._move(
             job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED,
-            stage=Stage.DONE.value, progress=100.0, outputs=outputs.to_dict(),
+            stage=Stage.DONE, progress=100.0, outputs=outputs,
             output_seconds=output_seconds, completed_at=now, updated_at=now,
-            expires_at=now + self._lifecycle.output_retention_seconds
-            if self._lifecycle.output_retention_seconds else None,
+            expires_at=now + retention if retention else None,
         )  # fmt: skip
-        self._forget(job_id)
         if moved:
-            self._terminal(job_id)
+            self._ended(job_id)
+        self._signals.forget(job_id)
         return moved
 
-    def fail(self, job_id: str, error: dict[str, Any]) -> bool:
+    def fail(self, job_id: str, error: JobError) -> bool:
         now = self._clock()
         moved = self._move(
             job_id, ACTIVE, JobStatus.FAILED, error=error, completed_at=now, updated_at=now
         )
-        self._forget(job_id)
         if moved:
-            self._terminal(job_id)
+            self._ended(job_id)
+        self._signals.forget(job_id)
         return moved
 
     def mark_canceled(self, job_id: str, stage: Stage) -> bool:
         now = self._clock()
         moved = self._move(
             job_id, ACTIVE, JobStatus.CANCELED,
-            error=_canceled_error(stage), completed_at=now, updated_at=now,
+            error=canceled_error(stage), completed_at=now, updated_at=now,
         )  # fmt: skip
-        self._forget(job_id)
         if moved:
-            self._terminal(job_id)
+            self._ended(job_id)
+        self._signals.forget(job_id)
         return moved
 
     def expire_overdue(self) -> list[str]:
         """Queued jobs past their execution deadline become `expired` (never charged)."""
         now = self._clock()
-        return [job.id for job in self._repo.overdue_queued(now) if self._expire(job.id, now)]
+        return [job.id for job in self._store.overdue_queued(now) if self._expire(job.id, now)]
 
     def _expire(self, job_id: str, now: float) -> bool:
-        error = {
-            "code": "expired.execution",
-            "message": "the video waited in the queue past its execution deadline",
-            "stage": Stage.QUEUED.value, "param": "execution_expires_after",
-            "reference_index": None, "retryable": True,
-        }  # fmt: skip
         moved = self._move(
             job_id, {JobStatus.QUEUED}, JobStatus.EXPIRED,
-            error=error, completed_at=now, updated_at=now,
+            error=EXPIRED_ERROR, completed_at=now, updated_at=now,
         )  # fmt: skip
         if moved:
-            self._terminal(job_id)
+            self._ended(job_id)
         return moved
 
     def purge_expired_outputs(self) -> list[str]:
         """Delete the files of videos past their retention; the job stays, its links end."""
-        ids = self._repo.outputs_past_retention(self._clock())
+        ids = self._store.outputs_past_retention(self._clock())
         for job_id in ids:
             self._storage.delete_prefix(f"outputs/{job_id}")
-            self._repo.update(job_id, outputs=None, updated_at=self._clock())
+            self._store.update(job_id, outputs=None, updated_at=self._clock())
         return ids
-
-    def unfinished_job_ids(self) -> list[str]:
-        return self._repo.ids_with_status(set(ACTIVE))
-
-    def _enqueue(self, job: Job) -> None:
-        if self._queue is None:
-            raise RuntimeError("JobService has no queue attached")
-        self._queue.enqueue(job.id, job.engine.partition(":")[0])
 
     def reenqueue_unfinished(self) -> int:
         """Enqueue every queued or running job again (idempotent per job id): covers a crash
@@ -490,38 +317,12 @@ class JobService:
         ids = self.unfinished_job_ids()
         for job_id in ids:
             try:
-                self._enqueue(self.load(job_id))
+                self.enqueue(self.load(job_id))
             except ReelforgeError as exc:  # e.g. its engine is no longer configured
-                self.fail(job_id, {**exc.to_dict(), "stage": Stage.QUEUED.value})
+                error = JobError.from_dict({**exc.to_dict(), "stage": Stage.QUEUED.value})
+                self.fail(job_id, error)
         return len(ids)
 
-    def _cancel_event(self, job_id: str) -> threading.Event:
-        with self._lock:
-            return self._cancel_events.setdefault(job_id, threading.Event())
 
-    def _forget(self, job_id: str) -> None:
-        with self._lock:
-            self._cancel_events.pop(job_id, None)
-
-
-def _canceled_error(stage: Stage) -> dict[str, Any]:
-    return {
-        "code": "canceled",
-        "message": "the video was canceled at the client's request",
-        "stage": stage.value,
-        "param": None,
-        "reference_index": None,
-        "retryable": False,
-    }
-
-
-def choose_aspect(
-    asked: AspectRatio, visuals: list[tuple[ReferenceKind, int | None, int | None]]
-) -> AspectRatio:
-    """`auto` picks the fixed ratio nearest the first visual reference, else 16:9."""
-    if asked is not AspectRatio.AUTO:
-        return asked
-    for kind, width, height in visuals:
-        if kind in (ReferenceKind.IMAGE, ReferenceKind.VIDEO) and width and height:
-            return nearest_aspect(width, height)
-    return AspectRatio.R16_9
+def _replace(job: Job, **changes: Any) -> Job:
+    return dataclasses.replace(job, **changes)

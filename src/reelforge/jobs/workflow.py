@@ -22,16 +22,16 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from reelforge import __version__
-from reelforge.engines.base import DecodedReference, RenderRequest
+from reelforge.core.job import Job, JobError, JobOutputs, Stage
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import DecodedReference
 from reelforge.errors import ReelforgeError, UnknownModel
-from reelforge.intake.stored import StoredReference
 from reelforge.jobs.engine_host import EngineHosts, JobLog
-from reelforge.jobs.models import Job, JobOutputs, Stage
-from reelforge.jobs.render import plan_video
+from reelforge.jobs.render import RenderedFiles, build_render_request, plan_video
 from reelforge.jobs.service import JobService
 from reelforge.logs import job_id_var
 from reelforge.media.types import EngineCanceled
-from reelforge.planning.serialize import plan_from_dict
+from reelforge.planning.model import ShotPlan
 from reelforge.platform.moderation import AllowAll, ModerationPolicy, enforce_output
 from reelforge.storage.base import Storage
 
@@ -47,7 +47,8 @@ WORKFLOW_NAME = "reelforge.job"
 
 
 class CancelWatcher:
-    """Cancel token for one job: the in-process flag at once, the database every 0.25 s."""
+    """Cancel token for one job: this process' signal at once, the store every 0.25 s (a
+    narrow read of two columns, not of the job)."""
 
     def __init__(self, service: JobService, job_id: str, interval: float = 0.25) -> None:
         self._service = service
@@ -68,8 +69,7 @@ class ProgressReporter:
     """Writes progress at most every 0.5 s or 2 points, so the store is not hammered per frame."""
 
     def __init__(self, service: JobService, job: Job, stage: Stage, lo: float, hi: float) -> None:
-        self._service, self._job_id, self._stage = service, job.id, stage
-        self._announce = job.webhook_progress
+        self._service, self._job, self._stage = service, job, stage
         self._lo, self._hi = lo, hi
         self._last_value = -1.0
         self._last_time = 0.0
@@ -79,9 +79,7 @@ class ProgressReporter:
         now = time.monotonic()
         if value - self._last_value >= 2.0 or now - self._last_time >= 0.5 or fraction >= 1.0:
             self._last_value, self._last_time = value, now
-            self._service.report(
-                self._job_id, stage=self._stage, progress=value, announce=self._announce
-            )
+            self._service.report(self._job, stage=self._stage, progress=value)
 
 
 class JobWorkflows:
@@ -156,72 +154,75 @@ class JobWorkflows:
     def _register(self) -> Any:
         service, storage = self._service, self._storage
 
+        @DBOS.step(name="reelforge.start")
+        def start(job_id: str) -> Job | None:
+            return service.start(job_id)
+
         @DBOS.step(name="reelforge.intake")
-        def intake(job_id: str) -> list[dict[str, Any]]:
-            job = service.load(job_id)
-            service.report(job_id, stage=Stage.INTAKE, progress=1.0, announce=job.webhook_progress)
-            for ref in job.references:
-                storage.local_path(ref.storage_key)  # raises if a stored reference is missing
-            return [r.to_dict() for r in job.references]
+        def intake(job: Job) -> tuple[DecodedReference, ...]:
+            """The stored references as local files (fetched from object storage if need be)."""
+            service.report(job, stage=Stage.INTAKE, progress=1.0)
+            return self._decoded(job)
 
         @DBOS.step(name="reelforge.plan")
-        def plan(job_id: str) -> dict[str, Any]:
-            job = service.load(job_id)
-            refs = self._decoded(job)
+        def plan(job: Job, refs: tuple[DecodedReference, ...]) -> ShotPlan:
             shot_plan = plan_video(job.prompt, job.seconds, refs)
-            service.set_plan(job_id, shot_plan.to_dict(), shot_plan.num_frames / shot_plan.fps)
-            service.report(job_id, stage=Stage.PLAN, progress=3.0)
-            return shot_plan.to_dict()
+            service.set_plan(job.id, shot_plan.to_dict(), shot_plan.num_frames / shot_plan.fps)
+            service.report(job, stage=Stage.PLAN, progress=3.0)
+            return shot_plan
 
-        @DBOS.step(name="reelforge.generate")
-        def generate(job_id: str) -> dict[str, Any]:
-            return self._generate(job_id)
+        @DBOS.step(name="reelforge.render")
+        def render(
+            job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan
+        ) -> RenderedFiles:
+            """The engine renders and its frames stream into the encoder (one step: the frames
+            never touch the disk)."""
+            return self._render(job, refs, shot_plan)
 
-        @DBOS.step(name="reelforge.encode")
-        def encode(job_id: str, files: dict[str, Any]) -> dict[str, Any]:
-            return self._publish(job_id, files)
+        @DBOS.step(name="reelforge.publish")
+        def publish(
+            job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan, files: RenderedFiles
+        ) -> JobOutputs:
+            return self._publish(job, refs, shot_plan, files)
 
         @DBOS.step(name="reelforge.finalize")
-        def finalize(job_id: str, outputs: dict[str, Any], seconds: float) -> bool:
-            moved = service.succeed(job_id, JobOutputs.from_dict(outputs), seconds)
+        def finalize(job_id: str, outputs: JobOutputs, seconds: float) -> bool:
+            moved = service.succeed(job_id, outputs, seconds)
             shutil.rmtree(self._work_dir / job_id, ignore_errors=True)
             return moved
 
         @DBOS.step(name="reelforge.fail")
-        def fail(job_id: str, error: dict[str, Any], canceled: bool, stage: str) -> None:
-            if canceled:
-                service.mark_canceled(job_id, Stage(stage))
+        def fail(job_id: str, error: JobError | None, stage: Stage) -> None:
+            if error is None:
+                service.mark_canceled(job_id, stage)
             else:
                 service.fail(job_id, error)
             storage.delete_prefix(f"outputs/{job_id}")
             shutil.rmtree(self._work_dir / job_id, ignore_errors=True)
 
-        @DBOS.step(name="reelforge.start")
-        def start(job_id: str) -> bool:
-            return service.start(job_id) is not None
-
         @DBOS.workflow(name=WORKFLOW_NAME)
         def run_job(job_id: str) -> str:
             job_id_var.set(job_id)  # every log line of this job carries its id
-            if not start(job_id):
+            job = start(job_id)
+            if job is None:
                 return "skipped"
             stage = Stage.INTAKE
             try:
-                intake(job_id)
+                refs = intake(job)
                 stage = Stage.PLAN
-                plan(job_id)
+                shot_plan = plan(job, refs)
                 stage = Stage.GENERATE
-                files = generate(job_id)
+                files = render(job, refs, shot_plan)
                 stage = Stage.ENCODE
-                outputs = encode(job_id, files)
+                outputs = publish(job, refs, shot_plan, files)
                 stage = Stage.FINALIZE
-                finalize(job_id, outputs, float(files["seconds"]))
+                finalize(job_id, outputs, files.seconds)
                 return "succeeded"
             except EngineCanceled:
-                fail(job_id, {}, True, stage.value)
+                fail(job_id, None, stage)
                 return "canceled"
             except Exception as exc:  # the job fails; the worker and other jobs go on
-                fail(job_id, _error_dict(exc, stage), False, stage.value)
+                fail(job_id, job_error(exc, stage), stage)
                 return "failed"
 
         return run_job
@@ -231,54 +232,43 @@ class JobWorkflows:
             _decoded_ref(r, self._storage.local_path(r.storage_key)) for r in job.references
         )
 
-    def _generate(self, job_id: str) -> dict[str, Any]:
-        job = self._service.load(job_id)
-        assert job.plan is not None
-        shot_plan = plan_from_dict(job.plan)
-        request = RenderRequest(
-            prompt=job.prompt,
-            plan=shot_plan,
-            width=job.width,
-            height=job.height,
-            num_frames=shot_plan.num_frames,
-            fps=job.fps,
-            seed=job.seed,
-            generate_audio=job.generate_audio,
-            references=self._decoded(job),
-            log=JobLog(job_id),
-            preset=job.engine.partition(":")[2] or "default",
-        )
-        cancel = CancelWatcher(self._service, job_id)
+    def _render(
+        self, job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan
+    ) -> RenderedFiles:
+        request = build_render_request(job, refs, shot_plan, log=JobLog(job.id))
+        cancel = CancelWatcher(self._service, job.id)
         progress = ProgressReporter(self._service, job, Stage.GENERATE, 5.0, 95.0)
-        out_dir = self._work_dir / job_id  # deterministic: a re-run overwrites its own files
-        files = self._hosts.render(
-            job.engine.split(":", 1)[0], request, out_dir,
-            codec=job.codec, progress=progress, cancel=cancel,
-        )  # fmt: skip
-        return {
-            "video": str(files.video),
-            "thumbnail": str(files.thumbnail),
-            "last_frame": str(files.last_frame),
-            "seconds": files.seconds,
-        }
-
-    def _publish(self, job_id: str, files: dict[str, Any]) -> dict[str, Any]:
-        outputs = JobOutputs(
-            video=f"outputs/{job_id}/video.mp4",
-            thumbnail=f"outputs/{job_id}/thumbnail.jpg",
-            last_frame=f"outputs/{job_id}/last_frame.png",
+        out_dir = self._work_dir / job.id  # deterministic: a re-run overwrites its own files
+        return self._hosts.render(
+            job.engine, request, out_dir, codec=job.codec, progress=progress, cancel=cancel
         )
-        assert outputs.video is not None
-        if self._storage.exists(outputs.video):  # published before a crash: done
-            return outputs.to_dict()
-        if not all(Path(files[name]).is_file() for name in ("video", "thumbnail", "last_frame")):
+
+    def _publish(
+        self,
+        job: Job,
+        refs: tuple[DecodedReference, ...],
+        shot_plan: ShotPlan,
+        files: RenderedFiles,
+    ) -> JobOutputs:
+        """Check the rendered files against the output policy and put them in storage."""
+        prefix = f"outputs/{job.id}"
+        outputs = JobOutputs(
+            video=f"{prefix}/video.mp4",
+            thumbnail=f"{prefix}/thumbnail.jpg",
+            last_frame=f"{prefix}/last_frame.png",
+        )
+        if self._storage.exists(f"{prefix}/video.mp4"):  # published before a crash: done
+            return outputs
+        if not all(p.is_file() for p in (files.video, files.thumbnail, files.last_frame)):
             # The rendered files were on a worker that died (another machine): render again.
-            files = self._generate(job_id)
-        self._service.report(job_id, stage=Stage.ENCODE, progress=97.0)
-        enforce_output(self._moderation, Path(files["video"]), Path(files["thumbnail"]))
-        for name in ("thumbnail", "last_frame", "video"):  # the video last: it marks complete
-            self._storage.put_file(getattr(outputs, name), Path(files[name]))
-        return outputs.to_dict()
+            files = self._render(job, refs, shot_plan)
+        self._service.report(job, stage=Stage.ENCODE, progress=97.0)
+        enforce_output(self._moderation, files.video, files.thumbnail)
+        # The video last: its presence marks the outputs complete.
+        self._storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
+        self._storage.put_file(f"{prefix}/last_frame.png", files.last_frame)
+        self._storage.put_file(f"{prefix}/video.mp4", files.video)
+        return outputs
 
 
 def _decoded_ref(ref: StoredReference, path: Path) -> DecodedReference:
@@ -288,17 +278,17 @@ def _decoded_ref(ref: StoredReference, path: Path) -> DecodedReference:
     )  # fmt: skip
 
 
-def _error_dict(exc: Exception, stage: Stage) -> dict[str, Any]:
+def job_error(exc: Exception, stage: Stage) -> JobError:
+    """How a failure is stored: our errors as they say; anything else as `generation_failed`
+    (retryable), with the traceback in the log."""
     if isinstance(exc, ReelforgeError):
         d = exc.to_dict()
         d["stage"] = d.get("stage") or stage.value
-        return d
+        return JobError.from_dict(d)
     log.error("job failed in %s: %s", stage.value, "".join(traceback.format_exception(exc)))
-    return {
-        "code": "generation_failed",
-        "message": f"{type(exc).__name__} during {stage.value}: {exc}",
-        "stage": stage.value,
-        "param": None,
-        "reference_index": None,
-        "retryable": True,
-    }
+    return JobError(
+        code="generation_failed",
+        message=f"{type(exc).__name__} during {stage.value}: {exc}",
+        stage=stage.value,
+        retryable=True,
+    )

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from reelforge.core.admission import AdmissionTicket
+from reelforge.core.job import ACTIVE
 from reelforge.errors import Conflict, NotFound, RateLimited
-from reelforge.jobs.models import ACTIVE
 from reelforge.platform.credits import Credits
 from reelforge.store.tables import api_keys, idempotency_keys, jobs
 
@@ -23,17 +24,6 @@ class AdmissionLimits:
     creates_per_minute: int = 100
     max_active_jobs: int = 10
     idempotency_ttl_seconds: int = 24 * 3600
-
-
-@dataclass(frozen=True)
-class AdmissionTicket:
-    """What one create asks to be admitted."""
-
-    key_id: str
-    job_id: str
-    hold_amount: float
-    idempotency_key: str | None = None
-    request_hash: str | None = None
 
 
 class Admission:

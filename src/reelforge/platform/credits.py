@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from reelforge.core.job import Job, JobStatus
 from reelforge.errors import InsufficientCredits, InvalidRequest, NotFound
-from reelforge.jobs.models import Job, JobStatus
 from reelforge.platform.pricing import PriceTable
 from reelforge.store.tables import api_keys, jobs, ledger
 
@@ -79,7 +79,9 @@ class Credits:
         now = self._clock()
         cost = 0.0
         if job.status is JobStatus.SUCCEEDED:
-            cost = self._prices.cost(job.engine, job.resolution, float(job.output_seconds or 0.0))
+            cost = self._prices.cost(
+                job.resolved.label, job.resolution, float(job.output_seconds or 0.0)
+            )
             if job.hold_amount:
                 cost = min(cost, job.hold_amount)  # never more than the client was quoted
         with self._engine.connect().execution_options(immediate=True) as conn, conn.begin():
@@ -96,6 +98,13 @@ class Credits:
                 self._entry(conn, job.owner_key_id, job.id, "release", job.hold_amount, now)
             if cost:
                 self._entry(conn, job.owner_key_id, job.id, "charge", -cost, now)
+
+    def job_ended(self, job: Job) -> None:
+        """`jobs.ports.Notifier`: a job that ended is settled."""
+        self.settle(job)
+
+    def job_progressed(self, job: Job) -> None:
+        """`jobs.ports.Notifier`: progress costs nothing."""
 
     def settle_unsettled(self, load: Callable[[str], Job]) -> int:
         """Settle terminal jobs whose hold is still open (the process died in between)."""

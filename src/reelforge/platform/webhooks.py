@@ -2,10 +2,9 @@
 
 How it works:
 
-- `WebhookDispatcher.on_terminal(job)` is a `JobService` terminal listener. For a job with a
-  `webhook_url` it stores one event (`video.completed`, `video.failed`, `video.canceled` or
-  `video.expired`; id `evt_...`, the exact JSON body fixed once) and its first delivery, due now,
-  in the job store. Nothing is kept in memory, so a restart loses no delivery.
+- `WebhookDispatcher.store_event(...)` stores one event (id `evt_...`, the exact JSON body fixed
+  once, built by `jobs.notifications` in the job's dialect) and its first delivery, due now, in
+  the job store. Nothing is kept in memory, so a restart loses no delivery.
 - A daemon thread owned by the dispatcher (started and stopped by the app's lifespan) looks for
   due deliveries every `poll_seconds`, claims each with a guarded update (so processes sharing a
   database never make the same attempt twice) and POSTs it through the SSRF-safe fetcher on a
@@ -16,8 +15,8 @@ How it works:
   `retry_schedule[n-1]` seconds (plus up to 10 % jitter) until `max_attempts`; then the delivery
   is `failed`. `410 Gone`, a refused address (private, loopback, cloud metadata) and an invalid
   URL fail at once: no retry can fix them.
-- On start the loop also looks for jobs that ended in the last day with a webhook URL but no
-  event (the process died between the status change and the insert) and creates their events.
+- On start the loop runs the `sweep` it was given (`jobs.notifications` creates the events of
+  jobs that ended without one: the process died between the status change and the insert).
 - `redeliver(event)` schedules the same event again (same id, same body).
 """
 
@@ -50,9 +49,6 @@ from reelforge.intake.fetch import (
     FetchPolicy,
     SafeFetcher,
 )
-from reelforge.jobs.models import Job, JobStatus
-from reelforge.jobs.views import video_fields
-from reelforge.settings import Settings
 from reelforge.store.key_repository import KeyRepository
 from reelforge.store.webhook_repository import (
     DeliveryStatus,
@@ -65,23 +61,12 @@ from reelforge.store.webhook_repository import (
 
 __all__ = [
     "DEFAULT_RETRY_SCHEDULE",
-    "EVENT_TYPES",
     "WebhookConfig",
     "WebhookDispatcher",
-    "event_body",
     "open_webhooks",
 ]
 
 log = logging.getLogger("reelforge.webhooks")
-PROGRESS_MILESTONES = (0, 25, 50, 75)
-
-EVENT_TYPES: dict[JobStatus, str] = {
-    JobStatus.SUCCEEDED: "video.completed",
-    JobStatus.FAILED: "video.failed",
-    JobStatus.CANCELED: "video.canceled",
-    JobStatus.EXPIRED: "video.expired",
-}
-
 # Standard Webhooks' schedule after the first (immediate) attempt: 5 s, 5 min, 30 min, 2 h, 5 h,
 # 10 h, 14 h, 20 h, 24 h; with 10 attempts about 75 h in all.
 DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (
@@ -128,21 +113,6 @@ class WebhookConfig:
         return self.retry_schedule[min(attempts_made, len(self.retry_schedule)) - 1]
 
 
-BodyBuilder = Callable[[Job, str, str, float], dict[str, Any]]
-"""(job, event id, event type, created_at) -> the JSON body sent for that event."""
-
-
-def event_body(job: Job, event_id: str, event_type: str, created_at: float) -> dict[str, Any]:
-    """The event as sent: thin (no prompt, no download links), built from the job alone."""
-    return {
-        "id": event_id,
-        "object": "event",
-        "type": event_type,
-        "created_at": int(created_at),
-        "data": {**video_fields(job), "status": event_type.removeprefix("video.")},
-    }
-
-
 @dataclass(frozen=True)
 class _Outcome:
     status_code: int | None
@@ -161,17 +131,13 @@ class WebhookDispatcher:
         fetcher: SafeFetcher,
         *,
         secret_for: Callable[[str], str | None],
-        load_job: Callable[[str], Job],
         config: WebhookConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        # Dialects whose clients expect another body (Ark callbacks, the flat dialect) register
-        # a builder under their name with `register_body`; the native body is the default.
-        self._bodies: dict[str, BodyBuilder] = {}
         self._repo = repo
         self._fetcher = fetcher
         self._secret_for = secret_for
-        self._load_job = load_job
+        self._sweep: Callable[[], object] | None = None
         self.config = config or WebhookConfig()
         self._clock = clock
         self._wake = threading.Event()
@@ -183,74 +149,33 @@ class WebhookDispatcher:
 
     # ---- events ------------------------------------------------------------------------
 
-    def register_body(self, dialect: str, builder: BodyBuilder) -> None:
-        self._bodies[dialect] = builder
-
-    def on_terminal(self, job: Job) -> None:
-        """`JobService` terminal listener; never raises (a failure here must not fail the job;
-        the startup sweep creates what was missed)."""
-        try:
-            self.enqueue(job)
-        except Exception:
-            log.exception("could not store the webhook event of %s", job.id)
-
-    def enqueue(self, job: Job) -> str | None:
-        """Store the job's terminal event and its first delivery; the event id, or None when the
-        job has no webhook URL, is not terminal, or already has its event."""
-        event_type = EVENT_TYPES.get(job.status)
-        if not job.webhook_url or event_type is None:
-            return None
-        now = self._clock()
-        event_id = "evt_" + secrets.token_hex(12)
-        body = self._bodies.get(job.dialect, event_body)(job, event_id, event_type, now)
-        return self._store(job, event_id, event_type, body, now)
-
-    def on_progress(self, job: Job) -> None:
-        """`video.progress` events for jobs that asked for them: once when rendering starts
-        and at 25, 50 and 75 %. Each milestone is one event (stored under its own key, so a
-        report seen twice sends it once); a terminal event follows as always."""
-        if not job.webhook_url:
-            return
-        for milestone in PROGRESS_MILESTONES:
-            if job.progress >= milestone:
-                now = self._clock()
-                event_id = "evt_" + secrets.token_hex(12)
-                body = event_body(job, event_id, "video.progress", now)
-                body["data"]["progress"] = milestone
-                self._store(job, event_id, f"video.progress:{milestone}", body, now)
-
-    def _store(
-        self, job: Job, event_id: str, key: str, body: dict[str, Any], now: float
-    ) -> str | None:
-        assert job.webhook_url is not None
+    def store_event(
+        self, *, job_id: str, owner_key_id: str, url: str, key: str, event_id: str,
+        body: dict[str, Any],
+    ) -> str | None:  # fmt: skip
+        """Store an event (`key`: its type, e.g. `video.completed` or `video.progress:25`,
+        unique per job) and its first delivery; the event id, or None when the job already has
+        this event."""
         event = WebhookEvent(
             id=event_id,
-            job_id=job.id,
-            owner_key_id=job.owner_key_id,
+            job_id=job_id,
+            owner_key_id=owner_key_id,
             type=key,
-            url=job.webhook_url,
+            url=url,
             payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-            created_at=now,
+            created_at=self._clock(),
         )
         if not self._repo.insert_event(event, _delivery_id()):
             return None
         self._wake.set()
         return event_id
 
-    def recover_missed(self) -> int:
-        """Create the events of jobs that ended recently without one; how many were created."""
-        since = self._clock() - self.config.recovery_window_seconds
-        created = 0
-        for job_id in self._repo.jobs_missing_events(since):
-            try:
-                job = self._load_job(job_id)
-            except NotFound:
-                continue
-            if self.enqueue(job) is not None:
-                created += 1
-        if created:
-            log.info("created %d webhook events missed before a restart", created)
-        return created
+    def jobs_missing_events(self, since: float) -> list[str]:
+        return self._repo.jobs_missing_events(since)
+
+    def set_sweep(self, sweep: Callable[[], object]) -> None:
+        """Run once when the delivery loop starts (creating events missed before a restart)."""
+        self._sweep = sweep
 
     # ---- the delivery log --------------------------------------------------------------
 
@@ -295,7 +220,8 @@ class WebhookDispatcher:
 
     def _run(self) -> None:
         try:
-            self.recover_missed()
+            if self._sweep is not None:
+                self._sweep()
         except Exception:
             log.exception("webhook recovery sweep failed")
         while not self._stop.is_set():
@@ -414,18 +340,11 @@ def _failure(status_code: int | None, error_code: str, message: str, retry: bool
 
 
 def open_webhooks(
-    settings: Settings, database: sa.Engine, load_job: Callable[[str], Job]
+    config: WebhookConfig, database: sa.Engine, *, allow_private_urls: bool
 ) -> WebhookDispatcher:
-    """The dispatcher of one app, configured from settings (not started)."""
-    config = WebhookConfig(
-        timeout_seconds=settings.webhook_timeout_seconds,
-        max_attempts=settings.webhook_max_attempts,
-        retry_schedule=tuple(settings.webhook_retry_schedule),
-        poll_seconds=settings.webhook_poll_seconds,
-        concurrency=settings.webhook_concurrency,
-    )
+    """The dispatcher of one process (not started)."""
     policy = FetchPolicy(
-        allow_private=settings.allow_private_urls,
+        allow_private=allow_private_urls,
         connect_timeout=min(5.0, config.timeout_seconds),
         total_timeout=config.timeout_seconds,
         max_redirects=0,
@@ -438,11 +357,7 @@ def open_webhooks(
         return record.webhook_secret if record is not None else None
 
     return WebhookDispatcher(
-        WebhookRepository(database),
-        SafeFetcher(policy),
-        secret_for=secret_for,
-        load_job=load_job,
-        config=config,
+        WebhookRepository(database), SafeFetcher(policy), secret_for=secret_for, config=config
     )
 
 

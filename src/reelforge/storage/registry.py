@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from reelforge.storage.base import Storage
 from reelforge.storage.local import LocalStorage
-
-if TYPE_CHECKING:
-    from reelforge.settings import Settings
+from reelforge.storage.settings import StorageSettings
 
 
-def _local(url: str, settings: Settings) -> Storage:
+def _local(url: str, settings: StorageSettings, cache_dir: Path) -> Storage:
     return LocalStorage(Path(urlparse(url).path))
 
 
-def _s3(url: str, settings: Settings) -> Storage:
+def _s3(url: str, settings: StorageSettings, cache_dir: Path) -> Storage:
     try:
         from reelforge.storage.s3 import S3Options, S3Storage, parse_s3_url
     except ImportError as exc:  # boto3 is an optional extra
@@ -36,13 +33,14 @@ def _s3(url: str, settings: Settings) -> Storage:
         presign_downloads=settings.s3_presign_downloads,
         public_endpoint_url=settings.s3_public_endpoint_url,
     )
-    return S3Storage(bucket, prefix, settings.data_dir / "cache" / "s3", options)
+    return S3Storage(bucket, prefix, cache_dir / "s3", options)
 
 
-BACKENDS: dict[str, Callable[[str, Settings], Storage]] = {"file": _local, "s3": _s3}
+BACKENDS: dict[str, Callable[[str, StorageSettings, Path], Storage]] = {"file": _local, "s3": _s3}
 
 
-def open_storage(url: str, settings: Settings) -> Storage:
+def open_storage(url: str, settings: StorageSettings, cache_dir: Path) -> Storage:
+    """The storage named by `url`; `cache_dir` holds local copies of remote objects."""
     scheme = urlparse(url).scheme or "file"
     try:
         factory = BACKENDS[scheme]
@@ -50,4 +48,4 @@ def open_storage(url: str, settings: Settings) -> Storage:
         raise ValueError(
             f"storage URL scheme {scheme!r} is not supported (known: {sorted(BACKENDS)})"
         ) from None
-    return factory(url, settings)
+    return factory(url, settings, cache_dir)

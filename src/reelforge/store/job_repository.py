@@ -1,14 +1,25 @@
-"""Rows of `jobs`. Only `JobService` calls this; every status change is a guarded update."""
+"""Rows of `jobs`: the SQL implementation of `jobs.ports.JobStore`. Only the job services call
+it; every status change is a guarded update. Typed values in and out (JobError, JobOutputs,
+ResolvedModel); the JSON columns are an encoding detail of this module."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
-from reelforge.intake.stored import StoredReference
-from reelforge.jobs.models import Job, JobOutputs, JobStatus, Stage
+from reelforge.core.job import (
+    Job,
+    JobError,
+    JobOutputs,
+    JobStatus,
+    JobWarning,
+    ResolvedModel,
+    Stage,
+)
+from reelforge.core.references import StoredReference
 from reelforge.spec import AspectRatio, Codec, Resolution
 from reelforge.store.tables import jobs
 
@@ -27,7 +38,21 @@ def _spec_json(job: Job) -> dict[str, Any]:
     d["aspect_ratio"] = job.aspect_ratio.value
     d["codec"] = job.codec.value
     d["references"] = [r.to_dict() for r in job.references]
+    d["warnings"] = [w.to_dict() for w in job.warnings]
+    d["remixed_from"] = job.remixed_from
     return d
+
+
+def _column_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Typed values as their columns store them."""
+    out = dict(values)
+    if isinstance(out.get("error"), JobError):
+        out["error"] = out["error"].to_dict()
+    if isinstance(out.get("outputs"), JobOutputs):
+        out["outputs"] = out["outputs"].to_dict()
+    if isinstance(out.get("stage"), Stage):
+        out["stage"] = out["stage"].value
+    return out
 
 
 def _job(row: sa.Row[tuple[object, ...]]) -> Job:
@@ -40,7 +65,7 @@ def _job(row: sa.Row[tuple[object, ...]]) -> Job:
         stage=Stage(m["stage"]),
         progress=float(m["progress"]),
         model=m["model"],
-        engine=m["engine"],
+        resolved=ResolvedModel.parse(m["engine"]),
         prompt=s["prompt"],
         seconds=s["seconds"],
         resolution=Resolution(s["resolution"]),
@@ -58,7 +83,7 @@ def _job(row: sa.Row[tuple[object, ...]]) -> Job:
         started_at=m["started_at"],
         completed_at=m["completed_at"],
         expires_at=m["expires_at"],
-        error=m["error"],
+        error=JobError.from_dict(m["error"]) if m["error"] else None,
         metadata=s.get("metadata") or {},
         end_user_id=s.get("end_user_id"),
         webhook_url=s.get("webhook_url"),
@@ -72,6 +97,8 @@ def _job(row: sa.Row[tuple[object, ...]]) -> Job:
         deleted=bool(m["deleted"]),
         hold_amount=float(m["hold_amount"] or 0.0),
         cost=float(m["cost"] or 0.0),
+        warnings=tuple(JobWarning.from_dict(w) for w in s.get("warnings") or ()),
+        remixed_from=s.get("remixed_from"),
     )
 
 
@@ -98,7 +125,7 @@ class JobRepository:
                     stage=job.stage.value,
                     progress=job.progress,
                     model=job.model,
-                    engine=job.engine,
+                    engine=job.resolved.label,
                     spec=_spec_json(job),
                     created_at=job.created_at,
                     updated_at=job.updated_at,
@@ -146,7 +173,7 @@ class JobRepository:
             res = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.status.in_([s.value for s in src]))
-                .values(status=dst.value, **values)
+                .values(status=dst.value, **_column_values(values))
             )
         return res.rowcount == 1
 
@@ -155,13 +182,13 @@ class JobRepository:
             res = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.status == status.value)
-                .values(**values)
+                .values(**_column_values(values))
             )
         return res.rowcount == 1
 
     def update(self, job_id: str, **values: Any) -> None:
         with self._engine.begin() as conn:
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**_column_values(values)))
 
     def ids_with_status(self, statuses: set[JobStatus]) -> list[str]:
         with self._engine.connect() as conn:
@@ -194,16 +221,27 @@ class JobRepository:
                 ).scalars()
             )
 
-    def queue_position(self, job: Job) -> int:
-        """How many queued jobs were created before this one."""
+    def queue_positions(self, queued: list[Job]) -> dict[str, int]:
+        """For each of `queued`: how many queued jobs were created before it. One query for a
+        whole page (the creation times of every queued job older than the newest asked)."""
+        if not queued:
+            return {}
+        newest = max(j.created_at for j in queued)
         with self._engine.connect() as conn:
-            return int(
+            times = sorted(
                 conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(jobs)
-                    .where(
-                        jobs.c.status == JobStatus.QUEUED.value,
-                        jobs.c.created_at < job.created_at,
+                    sa.select(jobs.c.created_at).where(
+                        jobs.c.status == JobStatus.QUEUED.value, jobs.c.created_at < newest
                     )
-                ).scalar_one()
+                ).scalars()
             )
+        return {j.id: bisect.bisect_left(times, j.created_at) for j in queued}
+
+    def cancel_requested(self, job_id: str) -> bool:
+        """Whether a running job should stop: asked to, or no longer running (a narrow read,
+        polled while rendering; not a read of the job)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(jobs.c.cancel_requested, jobs.c.status).where(jobs.c.id == job_id)
+            ).first()
+        return row is None or bool(row[0]) or row[1] != JobStatus.RUNNING.value

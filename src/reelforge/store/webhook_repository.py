@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from reelforge.jobs.models import TERMINAL
+from reelforge.core.job import TERMINAL
 from reelforge.store.tables import jobs
 from reelforge.store.webhook_tables import webhook_attempts, webhook_deliveries, webhook_events
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from reelforge.api.deps import AdminKey, AnyKey, RuntimeDep
+from reelforge.api.deps import AdminKey, AnyKey, CreditsDep, KeysDep, OptionsDep
 from reelforge.platform.keys import DEFAULT_SCOPES, KeyLimits
 from reelforge.store.key_repository import ApiKeyRecord
 
@@ -43,7 +43,9 @@ def key_object(rec: ApiKeyRecord) -> dict[str, Any]:
 
 
 @router.post("", summary="Create an API key (admin)")
-def create_key(body: KeyCreate, runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
+def create_key(
+    body: KeyCreate, keys: KeysDep, options: OptionsDep, _admin: AdminKey
+) -> dict[str, Any]:
     limits = None
     if (
         body.unlimited
@@ -53,46 +55,45 @@ def create_key(body: KeyCreate, runtime: RuntimeDep, _admin: AdminKey) -> dict[s
     ):
         balance = None if body.unlimited else body.balance
         if balance is None and not body.unlimited:
-            balance = runtime.settings.default_key_balance
+            balance = options.default_key_balance
         limits = KeyLimits(
             balance=balance,
             daily_budget=body.daily_budget,
             creates_per_minute=body.creates_per_minute,
             max_active_jobs=body.max_active_jobs,
         )
-    created = runtime.keys.create(body.name, tuple(body.scopes), limits=limits)
+    created = keys.create(body.name, tuple(body.scopes), limits=limits)
     return {**key_object(created.record), "key": created.key,
             "webhook_secret": created.record.webhook_secret}  # fmt: skip
 
 
 @router.get("", summary="List API keys (admin)")
-def list_keys(runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
-    return {"object": "list", "data": [key_object(k) for k in runtime.keys.list_all()]}
+def list_keys(keys: KeysDep, _admin: AdminKey) -> dict[str, Any]:
+    return {"object": "list", "data": [key_object(k) for k in keys.list_all()]}
 
 
 @router.get("/me", summary="The calling key")
-def me(key: AnyKey, runtime: RuntimeDep) -> dict[str, Any]:
-    settings = runtime.settings
+def me(key: AnyKey, options: OptionsDep) -> dict[str, Any]:
     limits = {
-        "creates_per_minute": key.creates_per_minute or settings.creates_per_minute,
-        "max_active_jobs": key.max_active_jobs or settings.max_active_jobs,
+        "creates_per_minute": key.creates_per_minute or options.creates_per_minute,
+        "max_active_jobs": key.max_active_jobs or options.max_active_jobs,
         "daily_budget": key.daily_budget,
     }
     return {**key_object(key), "webhook_secret": key.webhook_secret, "limits": limits}
 
 
 @router.post("/{key_id}/credits", summary="Add credits to a key (admin)")
-def top_up(key_id: str, body: TopUp, runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
-    balance = runtime.credits.top_up(key_id, body.amount)
+def top_up(key_id: str, body: TopUp, credits: CreditsDep, _admin: AdminKey) -> dict[str, Any]:
+    balance = credits.top_up(key_id, body.amount)
     return {"id": key_id, "balance": balance}
 
 
 @router.get("/{key_id}/ledger", summary="Every change of a key's balance (admin)")
-def key_ledger(key_id: str, runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
-    runtime.keys.get(key_id)
-    return {"object": "list", "data": runtime.credits.entries(key_id)}
+def key_ledger(key_id: str, keys: KeysDep, credits: CreditsDep, _admin: AdminKey) -> dict[str, Any]:
+    keys.get(key_id)
+    return {"object": "list", "data": credits.entries(key_id)}
 
 
 @router.delete("/{key_id}", summary="Revoke an API key (admin)")
-def revoke_key(key_id: str, runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
-    return key_object(runtime.keys.revoke(key_id))
+def revoke_key(key_id: str, keys: KeysDep, _admin: AdminKey) -> dict[str, Any]:
+    return key_object(keys.revoke(key_id))

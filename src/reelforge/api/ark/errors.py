@@ -31,41 +31,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reelforge.api.common.dialect_common import rename_reference_params
+from reelforge.api.common.dialect_common import (
+    rename_reference_params,
+)
 from reelforge.errors import ReelforgeError
 from reelforge.logs import request_id_var
-
-_BY_STATUS = {
-    400: ("InvalidParameter", "BadRequest"),
-    401: ("AuthenticationError", "Unauthorized"),
-    402: ("AccountOverdueError", "Forbidden"),
-    403: ("AccessDenied", "Forbidden"),
-    404: ("ResourceNotFound", "NotFound"),
-    405: ("InvalidParameter", "BadRequest"),
-    409: ("OperationDenied", "Conflict"),
-    413: ("InvalidParameter", "BadRequest"),
-    422: ("InvalidParameter", "BadRequest"),
-    429: ("RateLimitExceeded", "TooManyRequests"),
-    503: ("ServerOverloaded", "ServiceUnavailable"),
-}
-_BY_CODE = {
-    "invalid_request.unknown_model": ("InvalidEndpointOrModel.NotFound", "NotFound"),
-    "invalid_request.missing_parameter": ("MissingParameter", "BadRequest"),
-    "invalid_request.prompt": ("MissingParameter", "BadRequest"),
-    "moderation.input.text": ("InputTextSensitiveContentDetected", "BadRequest"),
-    "moderation.input.reference": ("InputImageSensitiveContentDetected", "BadRequest"),
-    "moderation.output": ("OutputVideoSensitiveContentDetected", "BadRequest"),
-    "expired.execution": ("TaskExpired", "BadRequest"),
-}
-_SERVER = ("InternalServiceError", "InternalServerError")
-
-
-def ark_code(code: str, http_status: int) -> tuple[str, str]:
-    """(Ark code, Ark type) for one of our codes."""
-    for ours, ark in _BY_CODE.items():
-        if code == ours or code.startswith(ours + "."):
-            return ark
-    return _BY_STATUS.get(http_status, _SERVER)
+from reelforge.presenters.ark import ark_code
 
 
 def ark_error_body(err: ReelforgeError) -> dict[str, Any]:
@@ -85,18 +56,6 @@ def ark_error_body(err: ReelforgeError) -> dict[str, Any]:
             "reference_index": err.reference_index,
         }
     }
-
-
-def task_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A job's stored error as a task's `error` object."""
-    if not error:
-        return None
-    ours = str(error.get("code") or "internal")
-    code, _ = ark_code(
-        ours, 400 if ours.startswith(("invalid_request", "invalid_reference")) else 500
-    )
-    return {"code": code, "message": f"{error.get('message') or ''} ({ours})",
-            "reelforge_code": ours}  # fmt: skip
 
 
 _RENAMES = {"seconds": "duration", "aspect_ratio": "ratio", "prompt": "content",

@@ -16,14 +16,21 @@ from fastapi.responses import JSONResponse
 from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import name_ark_fields
 from reelforge.api.ark.mapping import parse_create
-from reelforge.api.ark.presenter import STATUS_FROM_ARK, task_object
 from reelforge.api.ark.wire import ArkCreateRequest
 from reelforge.api.common.openapi import inline_schema
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.deps import (
+    GenerateKey,
+    JobsDep,
+    OptionsDep,
+    ReadKey,
+    SubmissionsDep,
+    ViewsDep,
+)
 from reelforge.api.videos.routes import read_create_fields
+from reelforge.core.job import Job, JobStatus
 from reelforge.errors import Conflict, InvalidRequest, NotFound, ReelforgeError
-from reelforge.jobs.models import Job, JobStatus
-from reelforge.runtime import Runtime
+from reelforge.jobs.service import JobService
+from reelforge.presenters.ark import STATUS_FROM_ARK, task_object
 
 router = APIRouter(prefix=f"{ARK_PREFIX}/contents/generations/tasks", tags=["ark"])
 
@@ -39,21 +46,21 @@ _CREATE_BODY = {
 
 
 @router.post("", openapi_extra=_CREATE_BODY, summary="Create a task (Ark)")
-async def create_task(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, str]:
+async def create_task(
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
+) -> dict[str, str]:
     """JSON body as the Ark SDKs send it; answers `{"id": ...}` at once, the video renders in
     the background. `Idempotency-Key` is honoured as in the native API."""
-    fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
+    fields, uploads = await read_create_fields(request, options.max_request_bytes)
     if uploads:
         raise InvalidRequest(
             "the Ark create takes a JSON body; upload files with POST /v1/files and name them "
             "asset://file_...", param="content",
         )  # fmt: skip
-    parsed = parse_create(fields, default_model=runtime.settings.default_model)
+    parsed = parse_create(fields, default_model=options.default_model)
     idem = request.headers.get("idempotency-key")
     try:
-        job = await asyncio.to_thread(
-            runtime.jobs.create, key.id, parsed.spec, idempotency_key=idem
-        )
+        job = await asyncio.to_thread(submissions.submit, key.id, parsed.spec, idempotency_key=idem)
     except ReelforgeError as err:
         name_ark_fields(err, parsed.content_index)
         raise
@@ -62,7 +69,8 @@ async def create_task(request: Request, runtime: RuntimeDep, key: GenerateKey) -
 
 @router.get("", summary="List tasks (Ark)")
 def list_tasks(
-    runtime: RuntimeDep,
+    jobs: JobsDep,
+    views: ViewsDep,
     key: ReadKey,
     page_num: Annotated[int, Query(ge=1, le=500)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 10,
@@ -84,24 +92,24 @@ def list_tasks(
     if service_tier not in (None, "", "default"):
         found: list[Job] = []  # every task here runs on the default tier
     elif task_ids:
-        found = _by_ids(runtime, key.id, task_ids, since)
+        found = _by_ids(jobs, key.id, task_ids, since)
     else:
-        found = _recent(runtime, key.id, since, wanted)
+        found = _recent(jobs, key.id, since, wanted)
     found = [
         j for j in found
         if (wanted is None or j.status is wanted) and (not model or j.model == model)
     ]  # fmt: skip
     start = (page_num - 1) * page_size
-    items = [task_object(runtime, j) for j in found[start : start + page_size]]
+    items = [task_object(v) for v in views.views(found[start : start + page_size])]
     return {"items": items, "total": len(found)}
 
 
-def _recent(runtime: Runtime, key_id: str, since: float, status: JobStatus | None) -> list[Job]:
+def _recent(jobs: JobService, key_id: str, since: float, status: JobStatus | None) -> list[Job]:
     """The key's jobs created since `since`, newest first (scanned page by page)."""
     found: list[Job] = []
     after: str | None = None
     while True:
-        page, more = runtime.jobs.list_page(key_id, limit=_SCAN_PAGE, after=after, status=status)
+        page, more = jobs.list_page(key_id, limit=_SCAN_PAGE, after=after, status=status)
         for job in page:
             if job.created_at < since:
                 return found
@@ -111,11 +119,11 @@ def _recent(runtime: Runtime, key_id: str, since: float, status: JobStatus | Non
         after = page[-1].id
 
 
-def _by_ids(runtime: Runtime, key_id: str, ids: list[str], since: float) -> list[Job]:
+def _by_ids(jobs: JobService, key_id: str, ids: list[str], since: float) -> list[Job]:
     found: dict[str, Job] = {}
     for task_id in ids:
         try:
-            job = runtime.jobs.get(key_id, task_id)
+            job = jobs.get(key_id, task_id)
         except NotFound:
             continue
         if job.created_at >= since:
@@ -124,19 +132,19 @@ def _by_ids(runtime: Runtime, key_id: str, ids: list[str], since: float) -> list
 
 
 @router.get("/{task_id}", summary="Retrieve a task (Ark)")
-def get_task(task_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    return task_object(runtime, _task(runtime, key.id, task_id))
+def get_task(task_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> dict[str, Any]:
+    return task_object(views.view(_task(jobs, key.id, task_id)))
 
 
 @router.delete("/{task_id}", summary="Cancel a queued task or delete a finished one (Ark)")
-def delete_task(task_id: str, runtime: RuntimeDep, key: GenerateKey) -> JSONResponse:
+def delete_task(task_id: str, jobs: JobsDep, key: GenerateKey) -> JSONResponse:
     """Queued: cancelled (the task stays, status `cancelled`). Succeeded, failed, expired or
     cancelled: deleted with its files. Running: refused, as Ark does (409); the native
     `POST /v1/videos/{id}/cancel` stops a running job. Answers `{}` (the SDKs parse JSON)."""
-    job = _task(runtime, key.id, task_id)
+    job = _task(jobs, key.id, task_id)
     if job.status is JobStatus.QUEUED:
         # Cancelled; had a worker taken it meanwhile, it is asked to stop and ends cancelled.
-        runtime.jobs.cancel(key.id, task_id)
+        jobs.cancel(key.id, task_id)
         return JSONResponse({})
     if job.status is JobStatus.RUNNING:
         raise Conflict(
@@ -144,13 +152,13 @@ def delete_task(task_id: str, runtime: RuntimeDep, key: GenerateKey) -> JSONResp
             f"or stop it with POST /v1/videos/{task_id}/cancel",
             code="conflict.running", param="id",
         )  # fmt: skip
-    runtime.jobs.delete(key.id, task_id)
+    jobs.delete(key.id, task_id)
     return JSONResponse({})
 
 
-def _task(runtime: Runtime, key_id: str, task_id: str) -> Job:
+def _task(jobs: JobService, key_id: str, task_id: str) -> Job:
     try:
-        job = runtime.jobs.get(key_id, task_id)
+        job = jobs.get(key_id, task_id)
     except NotFound:
         raise NotFound(
             f"the task {task_id!r} does not exist", code="not_found.task", param="id"

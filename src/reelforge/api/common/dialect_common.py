@@ -8,9 +8,7 @@ a seed, a webhook URL. A dialect describes its names and defaults in a `FlatShap
 hands it to `JobService` (honouring `Idempotency-Key`) with errors naming the dialect's own
 fields (`image_urls[3]`, not `references[3]`).
 
-On the way out: `status_words` builds a dialect's status table from `JobStatus` (one word per
-status, checked complete), `video_url` the absolute signed download link that needs no auth
-header, `job_error` the job's terminal error as `{code, message}`.
+On the way out, the dialects present a `JobView` with `reelforge.presenters.common`.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from fastapi import Request
@@ -33,11 +30,11 @@ from reelforge.api.common.spec_fields import (
     parse_seconds,
     parse_seed,
 )
-from reelforge.api.videos.presenter import signed_content_url
+from reelforge.api.deps import HttpOptions
 from reelforge.api.videos.routes import read_create_fields
+from reelforge.core.job import Job
 from reelforge.errors import InvalidReference, InvalidRequest, ReelforgeError
-from reelforge.jobs.models import Job, JobStatus
-from reelforge.runtime import Runtime
+from reelforge.jobs.submissions import Submissions
 from reelforge.spec import (
     DEFAULT_SECONDS,
     AspectRatio,
@@ -48,19 +45,6 @@ from reelforge.spec import (
     Resolution,
 )
 from reelforge.store.key_repository import ApiKeyRecord
-
-StatusWords = Mapping[JobStatus, str]
-
-
-def status_words(
-    *, queued: str, running: str, succeeded: str, failed: str, canceled: str, expired: str
-) -> StatusWords:
-    """A dialect's word for every job status (keyword-only, so none can be forgotten)."""
-    return MappingProxyType({
-        JobStatus.QUEUED: queued, JobStatus.RUNNING: running, JobStatus.SUCCEEDED: succeeded,
-        JobStatus.FAILED: failed, JobStatus.CANCELED: canceled, JobStatus.EXPIRED: expired,
-    })  # fmt: skip
-
 
 # ---- request side -------------------------------------------------------------------------
 
@@ -209,9 +193,9 @@ def parse_flat(
     return DialectRequest(spec, tuple(params))
 
 
-async def read_json_body(request: Request, runtime: Runtime) -> dict[str, Any]:
+async def read_json_body(request: Request, options: HttpOptions) -> dict[str, Any]:
     """The create body as a dict (JSON, or a form with plain fields), size-checked."""
-    fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
+    fields, uploads = await read_create_fields(request, options.max_request_bytes)
     if uploads:
         raise InvalidRequest(
             "this endpoint takes JSON with reference URLs or base64; upload files through "
@@ -250,54 +234,28 @@ def dialect_reference_names(params: Sequence[str]) -> Iterator[None]:
 
 
 async def create_job(
-    request: Request, runtime: Runtime, key: ApiKeyRecord, parsed: DialectRequest
+    request: Request, submissions: Submissions, key: ApiKeyRecord, parsed: DialectRequest
 ) -> Job:
     """Create the job (off the event loop); `Idempotency-Key` honoured: the same key and body
     give the same job, another body with the same key is a 409."""
     idem = request.headers.get("idempotency-key")
     with dialect_reference_names(parsed.reference_params):
         return await asyncio.to_thread(
-            runtime.jobs.create, key.id, parsed.spec, idempotency_key=idem
+            submissions.submit, key.id, parsed.spec, idempotency_key=idem
         )
 
 
 async def create_flat(
-    request: Request, runtime: Runtime, key: ApiKeyRecord, shape: FlatShape
+    request: Request,
+    options: HttpOptions,
+    submissions: Submissions,
+    key: ApiKeyRecord,
+    shape: FlatShape,
 ) -> Job:
     """Read, parse and create in one: the whole create of a dialect without special fields."""
-    body = await read_json_body(request, runtime)
-    parsed = parse_flat(body, shape, default_model=runtime.settings.default_model)
-    return await create_job(request, runtime, key, parsed)
+    body = await read_json_body(request, options)
+    parsed = parse_flat(body, shape, default_model=options.default_model)
+    return await create_job(request, submissions, key, parsed)
 
 
 # ---- response side ------------------------------------------------------------------------
-
-
-def video_url(runtime: Runtime, job: Job) -> str | None:
-    """The absolute, signed, expiring download URL of a succeeded job's MP4 (plain GET, no
-    auth header), else None."""
-    if job.status is not JobStatus.SUCCEEDED or job.outputs.video is None:
-        return None
-    return signed_content_url(runtime, job, "video")
-
-
-def job_error(job: Job) -> dict[str, Any] | None:
-    """The terminal error of a failed, canceled or expired job as `{code, message}`."""
-    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED):
-        return None
-    err = job.error or {}
-    return {
-        "code": err.get("code") or job.status.value,
-        "message": err.get("message") or f"the video is {job.status.value}",
-    }
-
-
-def job_seconds(job: Job) -> float | None:
-    """Seconds delivered (or asked for while it renders); None while `auto` is undecided."""
-    seconds = job.output_seconds or job.seconds
-    return float(seconds) if seconds else None
-
-
-def public_url(runtime: Runtime, path: str) -> str:
-    """An absolute URL on this server (the `public_url` setting)."""
-    return runtime.settings.resolved_public_url + path

@@ -14,9 +14,9 @@ from reelforge.api.common.dialect_common import (
     read_json_body,
 )
 from reelforge.api.common.dialect_router import DialectRouter
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
-from reelforge.api.eachlabs.presenter import DIALECT, error_body, prediction
+from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
 from reelforge.errors import InvalidRequest
+from reelforge.presenters.eachlabs import DIALECT, error_body, prediction
 from reelforge.spec import AspectRatio
 
 SHAPE = FlatShape(
@@ -51,14 +51,14 @@ def _input(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_prediction(
-    request: Request, runtime: RuntimeDep, key: GenerateKey
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
 ) -> dict[str, Any]:
     """`{model, input: {prompt, image_urls, video_urls, audio_urls, resolution, duration,
     aspect_ratio, generate_audio, seed, end_user_id}, webhook_url}` -> `{status: "success",
     message, predictionID}`. `version` and `webhook_secret` are accepted and ignored."""
-    body = await read_json_body(request, runtime)
-    parsed = parse_flat(_input(body), SHAPE, default_model=runtime.settings.default_model)
-    job = await create_job(request, runtime, key, parsed)
+    body = await read_json_body(request, options)
+    parsed = parse_flat(_input(body), SHAPE, default_model=options.default_model)
+    job = await create_job(request, submissions, key, parsed)
     return {
         "status": "success",
         "message": "Prediction created successfully",
@@ -66,14 +66,18 @@ async def create_prediction(
     }
 
 
-def get_prediction(prediction_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    return prediction(runtime, runtime.jobs.get(key.id, prediction_id))
+def get_prediction(
+    prediction_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey
+) -> dict[str, Any]:
+    return prediction(views.view(jobs.get(key.id, prediction_id)))
 
 
-def cancel_prediction(prediction_id: str, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+def cancel_prediction(
+    prediction_id: str, jobs: JobsDep, views: ViewsDep, key: GenerateKey
+) -> dict[str, Any]:
     """A queued prediction is cancelled at once, a running one stops within a frame or two;
     answers the prediction (poll it for `cancelled`)."""
-    return prediction(runtime, runtime.jobs.cancel(key.id, prediction_id))
+    return prediction(views.view(jobs.cancel(key.id, prediction_id)))
 
 
 router.add("/v1/prediction", create_prediction, methods=["POST"], summary="Create a prediction")

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.deps import FilesDep, GenerateKey, IntakeDep, OptionsDep, ReadKey
 from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
 from reelforge.store.file_repository import FileRecord
 
@@ -32,9 +32,11 @@ def file_object(rec: FileRecord) -> dict[str, Any]:
 
 
 @router.post("", summary="Upload a reference file (multipart field `file`)")
-async def upload_file(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+async def upload_file(
+    request: Request, options: OptionsDep, intake: IntakeDep, key: GenerateKey
+) -> dict[str, Any]:
     length = request.headers.get("content-length")
-    limit = runtime.settings.max_request_bytes
+    limit = options.max_request_bytes
     if length and int(length) > limit:
         raise PayloadTooLarge(f"upload is {length} bytes; at most {limit}", param="file")
     form = await request.form(max_files=1)
@@ -44,7 +46,7 @@ async def upload_file(request: Request, runtime: RuntimeDep, key: GenerateKey) -
     data = await upload.read()
     declared = form.get("kind")
     rec = await asyncio.to_thread(
-        runtime.intake.upload,
+        intake.upload,
         key.id,
         data,
         declared_kind=declared if isinstance(declared, str) and declared else None,
@@ -55,15 +57,15 @@ async def upload_file(request: Request, runtime: RuntimeDep, key: GenerateKey) -
 
 
 @router.get("/{file_id}", summary="Describe an uploaded file")
-def get_file(file_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    rec = runtime.files.get(file_id, key.id)
+def get_file(file_id: str, files: FilesDep, key: ReadKey) -> dict[str, Any]:
+    rec = files.get(file_id, key.id)
     if rec is None:
         raise NotFound(f"no file {file_id!r}", code="not_found.file", param="id")
     return file_object(rec)
 
 
 @router.delete("/{file_id}", summary="Forget an uploaded file")
-def delete_file(file_id: str, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
-    if not runtime.files.delete(file_id, key.id):
+def delete_file(file_id: str, files: FilesDep, key: GenerateKey) -> dict[str, Any]:
+    if not files.delete(file_id, key.id):
         raise NotFound(f"no file {file_id!r}", code="not_found.file", param="id")
     return {"id": file_id, "object": "file.deleted", "deleted": True}

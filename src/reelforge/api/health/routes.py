@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from reelforge.api.deps import RuntimeDep
+from reelforge.api.deps import DatabaseDep, DownloadsDep
 
 router = APIRouter(tags=["health"])
 
@@ -17,16 +17,16 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep) -> JSONResponse:
+def readyz(database: DatabaseDep, downloads: DownloadsDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        with runtime.database.connect() as conn:
+        with database.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {exc}"
     try:
-        runtime.storage.put_bytes("health/probe", b"ok")
+        downloads.storage.put_bytes("health/probe", b"ok")
         checks["storage"] = "ok"
     except Exception as exc:
         checks["storage"] = f"error: {exc}"

@@ -18,15 +18,12 @@ from fastapi import Request
 from reelforge.api.common.dialect_common import (
     FlatShape,
     create_flat,
-    job_error,
-    status_words,
-    video_url,
 )
 from reelforge.api.common.dialect_router import DialectRouter
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
 from reelforge.errors import ReelforgeError
-from reelforge.jobs.models import Job
-from reelforge.runtime import Runtime
+from reelforge.jobs.views import JobView
+from reelforge.presenters.common import job_error, status_words
 
 PREFIX = "/seedance/v1"
 SHAPE = FlatShape(dialect="seed000", images=("reference_images",))
@@ -40,12 +37,13 @@ def error_body(err: ReelforgeError) -> dict[str, Any]:
     return {"status": "failed", "error": err.message, "code": err.code, "param": err.param}
 
 
-def present(runtime: Runtime, job: Job) -> dict[str, Any]:
+def present(view: JobView) -> dict[str, Any]:
+    job = view.job
     err = job_error(job)
     return {
         "job_id": job.id,
         "status": STATUS[job.status],
-        "video_url": video_url(runtime, job),
+        "video_url": view.url("video"),
         "error": err["message"] if err else None,
         "code": err["code"] if err else None,
         "progress": int(job.progress),
@@ -56,13 +54,15 @@ def present(runtime: Runtime, job: Job) -> dict[str, Any]:
 router = DialectRouter(render=error_body, prefixes=(PREFIX,), tags=["seed 000"])
 
 
-async def generate(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
-    job = await create_flat(request, runtime, key, SHAPE)
+async def generate(
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
+) -> dict[str, Any]:
+    job = await create_flat(request, options, submissions, key, SHAPE)
     return {"job_id": job.id, "status": STATUS[job.status]}
 
 
-def status(job_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    return present(runtime, runtime.jobs.get(key.id, job_id))
+def status(job_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> dict[str, Any]:
+    return present(views.view(jobs.get(key.id, job_id)))
 
 
 router.add(f"{PREFIX}/generate", generate, methods=["POST"], summary="Create a video (seed 000)")

@@ -19,16 +19,13 @@ from fastapi import Request
 from reelforge.api.common.dialect_common import (
     FlatShape,
     create_flat,
-    job_error,
-    status_words,
-    video_url,
 )
 from reelforge.api.common.dialect_router import DialectRouter
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
 from reelforge.errors import ReelforgeError
-from reelforge.jobs.models import Job
+from reelforge.jobs.views import JobView
 from reelforge.logs import request_id_var
-from reelforge.runtime import Runtime
+from reelforge.presenters.common import job_error, status_words
 
 PREFIX = "/v2/generate/video"
 SHAPE = FlatShape(dialect="seed001", images=("image_url", "image_urls"))
@@ -49,8 +46,9 @@ def error_body(err: ReelforgeError) -> dict[str, Any]:
     }
 
 
-def present(runtime: Runtime, job: Job) -> dict[str, Any]:
-    url = video_url(runtime, job)
+def present(view: JobView) -> dict[str, Any]:
+    job = view.job
+    url = view.url("video")
     return {
         "id": job.id,
         "task_id": job.id,
@@ -67,13 +65,15 @@ def present(runtime: Runtime, job: Job) -> dict[str, Any]:
 router = DialectRouter(render=error_body, prefixes=(PREFIX,), tags=["seed 001"])
 
 
-async def create(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
-    job = await create_flat(request, runtime, key, SHAPE)
+async def create(
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
+) -> dict[str, Any]:
+    job = await create_flat(request, options, submissions, key, SHAPE)
     return {"id": job.id, "task_id": job.id, "status": STATUS[job.status]}
 
 
-def retrieve(task_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    return present(runtime, runtime.jobs.get(key.id, task_id))
+def retrieve(task_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> dict[str, Any]:
+    return present(views.view(jobs.get(key.id, task_id)))
 
 
 router.add(PREFIX, create, methods=["POST"], summary="Create a video (seed 001)")

@@ -18,16 +18,21 @@ from fastapi import Request
 from reelforge.api.common.dialect_common import (
     FlatShape,
     create_flat,
-    job_error,
-    job_seconds,
-    status_words,
-    video_url,
 )
 from reelforge.api.common.dialect_router import DialectRouter
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.deps import (
+    DownloadsDep,
+    GenerateKey,
+    JobsDep,
+    OptionsDep,
+    ReadKey,
+    SubmissionsDep,
+    ViewsDep,
+)
 from reelforge.errors import ReelforgeError
-from reelforge.jobs.models import Job
-from reelforge.runtime import Runtime
+from reelforge.jobs.views import JobView
+from reelforge.presenters.common import job_error, job_seconds, status_words
+from reelforge.storage.base import Storage
 
 PREFIX = "/v1/bytedance/seedance-2.0/reference-to-video"
 SHAPE = FlatShape(
@@ -49,9 +54,10 @@ def error_body(err: ReelforgeError) -> dict[str, Any]:
     }
 
 
-def present(runtime: Runtime, job: Job) -> dict[str, Any]:
-    url = video_url(runtime, job)
-    size = runtime.storage.size(job.outputs.video) if url and job.outputs.video else None
+def present(view: JobView, storage: Storage) -> dict[str, Any]:
+    job = view.job
+    url = view.url("video")
+    size = storage.size(job.outputs.video) if url and job.outputs.video else None
     return {
         "id": job.id,
         "status": STATUS[job.status],
@@ -74,13 +80,17 @@ def present(runtime: Runtime, job: Job) -> dict[str, Any]:
 router = DialectRouter(render=error_body, prefixes=(PREFIX,), tags=["seed 002"])
 
 
-async def create(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
-    job = await create_flat(request, runtime, key, SHAPE)
+async def create(
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
+) -> dict[str, Any]:
+    job = await create_flat(request, options, submissions, key, SHAPE)
     return {"id": job.id, "status": STATUS[job.status]}
 
 
-def retrieve(generation_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    return present(runtime, runtime.jobs.get(key.id, generation_id))
+def retrieve(
+    generation_id: str, jobs: JobsDep, views: ViewsDep, downloads: DownloadsDep, key: ReadKey
+) -> dict[str, Any]:
+    return present(views.view(jobs.get(key.id, generation_id)), downloads.storage)
 
 
 router.add(PREFIX, create, methods=["POST"], summary="Create a video (seed 002)")

@@ -25,19 +25,25 @@ from reelforge.api.common.dialect_common import (
     DialectRequest,
     FlatShape,
     create_job,
-    job_error,
-    job_seconds,
     parse_flat,
     read_json_body,
-    status_words,
-    video_url,
 )
 from reelforge.api.common.dialect_router import DialectRouter
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep
+from reelforge.api.deps import (
+    GenerateKey,
+    HttpOptions,
+    JobsDep,
+    OptionsDep,
+    ReadKey,
+    SubmissionsDep,
+    ViewsDep,
+)
 from reelforge.api.errors import native_error_body
+from reelforge.core.job import Job
 from reelforge.errors import InvalidRequest
-from reelforge.jobs.models import Job
-from reelforge.runtime import Runtime
+from reelforge.jobs.submissions import Submissions
+from reelforge.jobs.views import JobView
+from reelforge.presenters.common import job_error, job_seconds, status_words
 from reelforge.spec import FPS, ReferenceRole
 from reelforge.store.key_repository import ApiKeyRecord
 
@@ -103,14 +109,15 @@ def _mode(job: Job) -> str:
     return "i2v" if framed else "r2v"
 
 
-def present(runtime: Runtime, job: Job) -> dict[str, Any]:
+def present(view: JobView) -> dict[str, Any]:
+    job = view.job
     return {
         "id": job.id,
         "job_id": job.id,
         "object": "video.generation",
         "model": job.model,
         "status": STATUS[job.status],
-        "output_url": video_url(runtime, job),
+        "output_url": view.url("video"),
         "error": job_error(job),
         "progress": int(job.progress),
         "mode": _mode(job),
@@ -130,24 +137,34 @@ router = DialectRouter(
 )
 
 
-async def _create(request: Request, runtime: Runtime, key: ApiKeyRecord, shape: FlatShape) -> Job:
-    body = await read_json_body(request, runtime)
-    parsed = parse(body, shape, runtime.settings.default_model)
-    return await create_job(request, runtime, key, parsed)
+async def _create(
+    request: Request,
+    options: HttpOptions,
+    submissions: Submissions,
+    key: ApiKeyRecord,
+    shape: FlatShape,
+) -> Job:
+    body = await read_json_body(request, options)
+    parsed = parse(body, shape, options.default_model)
+    return await create_job(request, submissions, key, parsed)
 
 
-async def create(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
-    job = await _create(request, runtime, key, SHAPE)
+async def create(
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
+) -> dict[str, Any]:
+    job = await _create(request, options, submissions, key, SHAPE)
     return {"id": job.id, "job_id": job.id, "status": STATUS[job.status]}
 
 
-async def create_atlas(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
-    job = await _create(request, runtime, key, ATLAS_SHAPE)
+async def create_atlas(
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
+) -> dict[str, Any]:
+    job = await _create(request, options, submissions, key, ATLAS_SHAPE)
     return {"id": job.id, "job_id": job.id, "status": STATUS[job.status]}
 
 
-def retrieve(job_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    return present(runtime, runtime.jobs.get(key.id, job_id))
+def retrieve(job_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> dict[str, Any]:
+    return present(views.view(jobs.get(key.id, job_id)))
 
 
 router.add(PREFIX, create, methods=["POST"], summary="Create a video (seed 004)")

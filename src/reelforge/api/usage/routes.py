@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from reelforge.api.deps import ReadKey, RuntimeDep
+from reelforge.api.deps import DatabaseDep, PricesDep, ReadKey
 from reelforge.errors import InvalidRequest
 from reelforge.platform.usage import GroupBy, usage_report
 
@@ -17,7 +17,8 @@ router = APIRouter(prefix="/v1/usage", tags=["usage"])
 
 @router.get("", summary="Usage of the calling key")
 def usage(
-    runtime: RuntimeDep,
+    database: DatabaseDep,
+    prices: PricesDep,
     key: ReadKey,
     group_by: GroupBy = "day",
     start: float | None = Query(None, description="unix seconds; default 30 days ago"),
@@ -28,13 +29,13 @@ def usage(
             raise InvalidRequest(f"{name} must be a finite number of unix seconds", param=name)
     end_ts = end if end is not None else time.time() + 1
     start_ts = start if start is not None else end_ts - 30 * 86_400
-    data = usage_report(runtime.database, key.id, group_by=group_by, start=start_ts, end=end_ts)
+    data = usage_report(database, key.id, group_by=group_by, start=start_ts, end=end_ts)
     return {
         "object": "usage",
         "group_by": group_by,
         "start": int(start_ts),
         "end": int(end_ts),
-        "currency": runtime.prices.currency,
+        "currency": prices.currency,
         "data": data,
         "total_cost": round(sum(d["cost"] for d in data), 4),
         "total_billed_seconds": sum(d["billed_seconds"] for d in data),

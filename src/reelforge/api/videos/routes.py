@@ -19,13 +19,27 @@ from fastapi.responses import (
 from starlette.datastructures import UploadFile
 
 from reelforge.api.common.openapi import inline_schema
-from reelforge.api.deps import GenerateKey, ReadKey, RuntimeDep, current_key, key_from_headers
+from reelforge.api.deps import (
+    Downloads,
+    DownloadsDep,
+    GenerateKey,
+    JobsDep,
+    KeysDep,
+    OptionsDep,
+    ReadKey,
+    SubmissionsDep,
+    ViewsDep,
+    current_key,
+    key_from_headers,
+)
 from reelforge.api.videos.mapping import Upload, spec_from_fields
-from reelforge.api.videos.presenter import VARIANTS, video_object
 from reelforge.api.videos.wire import VideoCreateRequest
+from reelforge.core.job import Job, JobStatus
 from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
-from reelforge.jobs.models import Job, JobStatus
-from reelforge.platform.keys import Scope, require_scope
+from reelforge.jobs.service import JobService
+from reelforge.jobs.views import VARIANTS
+from reelforge.platform.keys import KeyRing, Scope, require_scope
+from reelforge.presenters.native import video_object
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 
@@ -80,22 +94,32 @@ async def read_create_fields(
 
 
 @router.post("", status_code=202, openapi_extra=_CREATE_BODY, summary="Create a video")
-async def create_video(request: Request, runtime: RuntimeDep, key: GenerateKey) -> JSONResponse:
-    fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
-    spec = spec_from_fields(fields, uploads, default_model=runtime.settings.default_model)
+async def create_video(
+    request: Request,
+    options: OptionsDep,
+    submissions: SubmissionsDep,
+    views: ViewsDep,
+    key: GenerateKey,
+) -> JSONResponse:
+    fields, uploads = await read_create_fields(request, options.max_request_bytes)
+    spec = spec_from_fields(fields, uploads, default_model=options.default_model)
     idem = request.headers.get("idempotency-key")
-    job = await asyncio.to_thread(runtime.jobs.create, key.id, spec, idempotency_key=idem)
-    body = await asyncio.to_thread(video_object, runtime, job)
-    return JSONResponse(body, status_code=202)
+
+    def create() -> dict[str, Any]:
+        return video_object(views.view(submissions.submit(key.id, spec, idempotency_key=idem)))
+
+    return JSONResponse(await asyncio.to_thread(create), status_code=202)
 
 
 @router.post("/quote", openapi_extra=_CREATE_BODY, summary="Validate a request and price it")
-async def quote_video(request: Request, runtime: RuntimeDep, key: GenerateKey) -> dict[str, Any]:
+async def quote_video(
+    request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
+) -> dict[str, Any]:
     """Runs every check of create, references fetched and probed included, without creating a
     job; answers the price and the seconds a success would bill."""
-    fields, uploads = await read_create_fields(request, runtime.settings.max_request_bytes)
-    spec = spec_from_fields(fields, uploads, default_model=runtime.settings.default_model)
-    prepared = await asyncio.to_thread(runtime.jobs.prepare, key.id, spec)
+    fields, uploads = await read_create_fields(request, options.max_request_bytes)
+    spec = spec_from_fields(fields, uploads, default_model=options.default_model)
+    prepared = await asyncio.to_thread(submissions.quote, key.id, spec)
     return {
         "object": "video.quote",
         "model": spec.model,
@@ -118,7 +142,8 @@ async def quote_video(request: Request, runtime: RuntimeDep, key: GenerateKey) -
 
 @router.get("", summary="List videos")
 def list_videos(
-    runtime: RuntimeDep,
+    jobs: JobsDep,
+    views: ViewsDep,
     key: ReadKey,
     after: str | None = None,
     limit: int = Query(20, ge=1, le=100),
@@ -132,10 +157,10 @@ def list_videos(
                 f"status is {status!r}; allowed: {', '.join(_STATUS_FILTER)}", param="status"
             )
         status_filter = _STATUS_FILTER[status]
-    jobs, has_more = runtime.jobs.list_page(
+    page, has_more = jobs.list_page(
         key.id, limit=limit, after=after, descending=order == "desc", status=status_filter
     )
-    data = [video_object(runtime, j) for j in jobs]
+    data = [video_object(v) for v in views.views(page)]
     return {
         "object": "list",
         "data": data,
@@ -146,22 +171,22 @@ def list_videos(
 
 
 @router.get("/{video_id}", summary="Retrieve a video")
-def get_video(video_id: str, runtime: RuntimeDep, key: ReadKey) -> JSONResponse:
-    job = runtime.jobs.get(key.id, video_id)
+def get_video(video_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> JSONResponse:
+    job = jobs.get(key.id, video_id)
     headers = {} if job.status.is_terminal else {"openai-poll-after-ms": "1000"}
-    return JSONResponse(video_object(runtime, job), headers=headers)
+    return JSONResponse(video_object(views.view(job)), headers=headers)
 
 
 @router.post("/{video_id}/cancel", summary="Cancel a queued or running video")
-def cancel_video(video_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
+def cancel_video(video_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> dict[str, Any]:
     require_scope(key, Scope.GENERATE)
-    return video_object(runtime, runtime.jobs.cancel(key.id, video_id))
+    return video_object(views.view(jobs.cancel(key.id, video_id)))
 
 
 @router.delete("/{video_id}", summary="Delete a finished video and its outputs")
-def delete_video(video_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
+def delete_video(video_id: str, jobs: JobsDep, key: ReadKey) -> dict[str, Any]:
     require_scope(key, Scope.GENERATE)
-    job = runtime.jobs.delete(key.id, video_id)
+    job = jobs.delete(key.id, video_id)
     return {"id": job.id, "object": "video.deleted", "deleted": True}
 
 
@@ -173,7 +198,9 @@ _REDIRECT_SECONDS = 3600  # life of a presigned object-storage URL (clients foll
 def video_content(
     video_id: str,
     request: Request,
-    runtime: RuntimeDep,
+    jobs: JobsDep,
+    keys: KeysDep,
+    downloads: DownloadsDep,
     variant: str = "video",
     expires: int | None = None,
     signature: str | None = None,
@@ -186,7 +213,7 @@ def video_content(
             f"variant is {variant!r}; allowed: {', '.join(VARIANTS)}",
             code="invalid_request.variant", param="variant",
         )  # fmt: skip
-    job = _job_for_content(request, runtime, video_id, variant, expires, signature)
+    job = _job_for_content(request, jobs, keys, downloads, video_id, variant, expires, signature)
     storage_key = getattr(job.outputs, variant)
     if job.status is JobStatus.SUCCEEDED and job.outputs.video is None:
         raise NotFound(
@@ -199,47 +226,47 @@ def video_content(
             code="not_found.content", param="variant",
         )  # fmt: skip
     filename = f"{video_id}{PurePosixPath(storage_key).suffix}"
-    url = runtime.storage.download_url(storage_key, _REDIRECT_SECONDS, filename, _MEDIA[variant])
+    storage = downloads.storage
+    url = storage.download_url(storage_key, _REDIRECT_SECONDS, filename, _MEDIA[variant])
     if url is not None:
         return RedirectResponse(url, status_code=307)
-    path = runtime.storage.local_path(storage_key)
+    path = storage.local_path(storage_key)
     return FileResponse(path, media_type=_MEDIA[variant], filename=filename)
 
 
 def _job_for_content(
-    request: Request, runtime: Any, video_id: str, variant: str,
-    expires: int | None, signature: str | None,
+    request: Request, jobs: JobService, keys: KeyRing, downloads: Downloads, video_id: str,
+    variant: str, expires: int | None, signature: str | None,
 ) -> Job:  # fmt: skip
     if key_from_headers(request) is None and signature is not None and expires is not None:
-        if not runtime.signer.verify(f"{video_id}/{variant}", expires, signature):
+        if not downloads.signer.verify(f"{video_id}/{variant}", expires, signature):
             raise NotFound(
                 "this download link is invalid or has expired; fetch the video again for a "
                 "fresh one", code="not_found.link_expired", param="signature",
             )  # fmt: skip
-        job: Job | None = runtime.jobs.load(video_id)
-        if job is None or job.deleted:
+        job = jobs.load(video_id)
+        if job.deleted:
             raise NotFound(f"no video {video_id!r}", code="not_found.video", param="id")
         return job
-    key = current_key(request, runtime)
+    key = current_key(request, keys)
     require_scope(key, Scope.READ)
-    found: Job = runtime.jobs.get(key.id, video_id)
-    return found
+    return jobs.get(key.id, video_id)
 
 
 @router.get("/{video_id}/events", summary="Server-sent events: status, progress, stage")
 async def video_events(
-    video_id: str, request: Request, runtime: RuntimeDep, key: ReadKey
+    video_id: str, request: Request, jobs: JobsDep, views: ViewsDep, key: ReadKey
 ) -> StreamingResponse:
-    runtime.jobs.get(key.id, video_id)  # 404 before the stream starts
+    jobs.get(key.id, video_id)  # 404 before the stream starts
 
     async def stream() -> AsyncIterator[bytes]:
         last: tuple[Any, ...] | None = None
         while True:
-            job = await asyncio.to_thread(runtime.jobs.get, key.id, video_id)
+            job = await asyncio.to_thread(jobs.get, key.id, video_id)
             state = (job.status, job.stage, int(job.progress))
             if state != last:
                 last = state
-                body = await asyncio.to_thread(video_object, runtime, job)
+                body = await asyncio.to_thread(lambda: video_object(views.view(job)))  # noqa: B023
                 event = f"video.{body['status']}"
                 yield f"event: {event}\ndata: {json.dumps(body)}\n\n".encode()
             if job.status.is_terminal or await request.is_disconnected():

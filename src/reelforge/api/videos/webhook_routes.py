@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from reelforge.api.deps import ReadKey, RuntimeDep
+from reelforge.api.deps import JobsDep, ReadKey, WebhooksDep
 from reelforge.platform.keys import Scope, require_scope
 from reelforge.store.webhook_repository import (
     DeliveryLog,
@@ -68,9 +68,11 @@ def event_object(e: EventLog) -> dict[str, Any]:
 
 
 @router.get("/{video_id}/webhooks", summary="The video's webhook events and delivery attempts")
-def list_webhooks(video_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str, Any]:
-    runtime.jobs.get(key.id, video_id)  # 404 for an unknown video or another key's
-    data = [event_object(e) for e in runtime.webhooks.log(video_id)]
+def list_webhooks(
+    video_id: str, jobs: JobsDep, webhooks: WebhooksDep, key: ReadKey
+) -> dict[str, Any]:
+    jobs.get(key.id, video_id)  # 404 for an unknown video or another key's
+    data = [event_object(e) for e in webhooks.log(video_id)]
     return {"object": "list", "data": data}
 
 
@@ -80,9 +82,9 @@ def list_webhooks(video_id: str, runtime: RuntimeDep, key: ReadKey) -> dict[str,
     summary="Deliver a webhook event again (same event id, same body)",
 )
 def redeliver_webhook(
-    video_id: str, event_id: str, runtime: RuntimeDep, key: ReadKey
+    video_id: str, event_id: str, jobs: JobsDep, webhooks: WebhooksDep, key: ReadKey
 ) -> JSONResponse:
     require_scope(key, Scope.GENERATE)
-    runtime.jobs.get(key.id, video_id)
-    delivery = runtime.webhooks.redeliver(video_id, event_id)
+    jobs.get(key.id, video_id)
+    delivery = webhooks.redeliver(video_id, event_id)
     return JSONResponse(delivery_object(delivery), status_code=202)

@@ -1,16 +1,14 @@
-"""Job -> each::labs prediction, webhook body and error body."""
+"""A job's view -> each::labs prediction and webhook body; the each::labs error body."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from reelforge.api.common.dialect_common import job_error, public_url, status_words, video_url
-from reelforge.api.videos.presenter import billed_seconds
+from reelforge.core.job import JobStatus
 from reelforge.errors import ReelforgeError
-from reelforge.jobs.models import Job, JobStatus
-from reelforge.runtime import Runtime
+from reelforge.jobs.views import JobView
+from reelforge.presenters.common import job_error, status_words
 
 DIALECT = "eachlabs"
 
@@ -42,9 +40,9 @@ def error_body(err: ReelforgeError) -> dict[str, Any]:
     }
 
 
-def prediction(runtime: Runtime, job: Job) -> dict[str, Any]:
+def prediction(view: JobView) -> dict[str, Any]:
     """`GET /v1/prediction/{id}`."""
-    billed = billed_seconds(job)
+    job = view.job
     predict_time = (
         round(job.completed_at - job.started_at, 3) if job.started_at and job.completed_at else None
     )
@@ -52,7 +50,7 @@ def prediction(runtime: Runtime, job: Job) -> dict[str, Any]:
         "id": job.id,
         "predictionID": job.id,
         "model": job.model,
-        "engine": job.engine,
+        "engine": job.resolved.label,
         "status": STATUS[job.status],
         "input": {
             "prompt": job.prompt,
@@ -63,16 +61,16 @@ def prediction(runtime: Runtime, job: Job) -> dict[str, Any]:
             "seed": str(job.seed),
             "end_user_id": job.end_user_id,
         },
-        "output": video_url(runtime, job),
+        "output": view.url("video"),
         "logs": None,
         "progress": int(job.progress),
         "metrics": {
             "predict_time": predict_time,
-            "cost": runtime.prices.cost(job.engine, job.resolution, billed),
+            "cost": view.cost,
         },
         "urls": {
-            "get": public_url(runtime, f"/v1/prediction/{job.id}"),
-            "cancel": public_url(runtime, f"/v1/prediction/{job.id}/cancel"),
+            "get": view.link(f"/v1/prediction/{job.id}"),
+            "cancel": view.link(f"/v1/prediction/{job.id}/cancel"),
         },
         "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at),
@@ -84,19 +82,18 @@ def prediction(runtime: Runtime, job: Job) -> dict[str, Any]:
     return body
 
 
-def webhook_builder(runtime: Runtime) -> Callable[[Job, str, str, float], dict[str, Any]]:
+def webhook_body(
+    view: JobView, _event_id: str, _event_type: str, _created: float
+) -> dict[str, Any]:
     """The body each::labs POSTs when a prediction ends: `{exec_id, status, output, error}`,
     `status` `succeeded` or `failed` (a canceled or expired job is `failed`, its error says
     which), `error` "" on success and `"<code>: <message>"` otherwise."""
-
-    def build(job: Job, _event_id: str, _event_type: str, _created_at: float) -> dict[str, Any]:
-        succeeded = job.status is JobStatus.SUCCEEDED
-        err = job_error(job)
-        return {
-            "exec_id": job.id,
-            "status": "succeeded" if succeeded else "failed",
-            "output": (video_url(runtime, job) or "") if succeeded else "",
-            "error": f"{err['code']}: {err['message']}" if err else "",
-        }
-
-    return build
+    job = view.job
+    succeeded = job.status is JobStatus.SUCCEEDED
+    err = job_error(job)
+    return {
+        "exec_id": job.id,
+        "status": "succeeded" if succeeded else "failed",
+        "output": (view.url("video") or "") if succeeded else "",
+        "error": f"{err['code']}: {err['message']}" if err else "",
+    }

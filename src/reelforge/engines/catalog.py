@@ -1,0 +1,110 @@
+"""The one table of engines: for each, how it is built, what settings section it reads, what it
+accepts, whether it loads weights (and so how it is checked and how long a cancel may take) and
+where it is documented. Adding an engine touches its own module and this table only.
+
+Building an entry's engine is cheap and imports no heavy library: a diffusion engine loads its
+model on its first job, and its module imports torch/diffusers lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from reelforge.engines.limits import EngineLimits
+from reelforge.spec import Resolution
+
+if TYPE_CHECKING:
+    from reelforge.engines.base import Engine
+    from reelforge.engines.diffusion.settings import DiffusionSettings
+
+EngineBuilder = Callable[[Any], "Engine"]
+"""Called with the engine's settings section (None when it needs none); picklable."""
+
+
+@dataclass(frozen=True)
+class EngineEntry:
+    name: str
+    summary: str
+    build: EngineBuilder
+    limits: EngineLimits = field(default_factory=EngineLimits)
+    weights_setting: str | None = None  # the setting naming its weights; None: needs none
+    docs: str = "docs/engines.md"
+
+    @property
+    def loads_weights(self) -> bool:
+        return self.weights_setting is not None
+
+
+def plain(cls: Callable[[], Engine]) -> EngineBuilder:
+    """A builder for an engine that needs no settings (picklable: a partial of a module
+    function)."""
+    return partial(_build_plain, cls)
+
+
+def _build_plain(cls: Callable[[], Engine], _section: object) -> Engine:
+    return cls()
+
+
+def _preview(_section: object) -> Engine:
+    from reelforge.engines.preview.engine import PreviewEngine
+
+    return PreviewEngine()
+
+
+def _wan_vace(section: DiffusionSettings) -> Engine:
+    from reelforge.engines.diffusion import options_from_settings
+    from reelforge.engines.diffusion.wan_vace import WanVaceEngine
+
+    return WanVaceEngine(options_from_settings(section, section.engine_wan_vace_model))
+
+
+def _ltx2(section: DiffusionSettings) -> Engine:
+    from reelforge.engines.diffusion import options_from_settings
+    from reelforge.engines.diffusion.ltx2 import Ltx2Engine
+
+    return Ltx2Engine(options_from_settings(section, section.engine_ltx2_model))
+
+
+def _minimax_h3(section: DiffusionSettings) -> Engine:
+    from reelforge.engines.diffusion import options_from_settings
+    from reelforge.engines.diffusion.minimax_h3 import MiniMaxH3Engine
+
+    return MiniMaxH3Engine(options_from_settings(section, section.engine_minimax_h3_model))
+
+
+ENGINES: dict[str, EngineEntry] = {
+    "preview": EngineEntry(
+        name="preview",
+        summary="CPU compositor that animates the references (not a generative model)",
+        build=_preview,
+        docs="docs/engines.md#preview",
+    ),
+    "wan-vace": EngineEntry(
+        name="wan-vace",
+        summary="Wan2.1/2.2 VACE: multi-reference images, one control video; audio from the "
+        "references or a text-to-audio model",
+        build=_wan_vace,
+        limits=EngineLimits(max_images=9, max_videos=1, max_audio=3),
+        weights_setting="engine_wan_vace_model",
+        docs="docs/engines.md#wan-vace",
+    ),
+    "ltx2": EngineEntry(
+        name="ltx2",
+        summary="LTX-2: image and video conditions, joint audio and video",
+        build=_ltx2,
+        limits=EngineLimits(max_images=9, max_videos=1, max_audio=1),
+        weights_setting="engine_ltx2_model",
+        docs="docs/engines.md#ltx2",
+    ),
+    "minimax-h3": EngineEntry(
+        name="minimax-h3",
+        summary="MiniMax-H3 ref2va: 9 images, 3 videos, 3 audio in; video with stereo audio out",
+        build=_minimax_h3,
+        limits=EngineLimits(max_images=9, max_videos=3, max_audio=3, resolutions=tuple(Resolution)),
+        weights_setting="engine_minimax_h3_model",
+        docs="docs/engines.md#minimax-h3",
+    ),
+}

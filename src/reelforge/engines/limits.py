@@ -1,0 +1,60 @@
+"""What an engine accepts, checked at create (before the 202) rather than in the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reelforge.errors import InvalidReference, InvalidRequest
+from reelforge.spec import MAX_SECONDS, MIN_SECONDS, ReferenceKind, Resolution
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    max_images: int = 9
+    max_videos: int = 3
+    max_audio: int = 3
+    resolutions: tuple[Resolution, ...] = tuple(Resolution)
+    min_seconds: int = MIN_SECONDS
+    max_seconds: int = MAX_SECONDS
+    audio_out: bool = True  # the engine (or its soundtrack path) makes audio
+
+    def most(self, kind: ReferenceKind) -> int:
+        return {
+            ReferenceKind.IMAGE: self.max_images,
+            ReferenceKind.VIDEO: self.max_videos,
+            ReferenceKind.AUDIO: self.max_audio,
+        }[kind]
+
+
+def check_engine_limits(
+    engine: str,
+    limits: EngineLimits,
+    *,
+    counts: Mapping[ReferenceKind, int],
+    resolution: Resolution,
+    seconds: int | None,
+) -> None:
+    """Raise naming the field when the request asks more of `engine` than it takes."""
+    for kind in ReferenceKind:
+        got, most = counts.get(kind, 0), limits.most(kind)
+        if got > most:
+            raise InvalidReference(
+                f"engine {engine} takes at most {most} {kind.value} reference(s); got {got}",
+                code=f"invalid_reference.too_many_{kind.value}s",
+                param="references",
+            )
+    if resolution not in limits.resolutions:
+        allowed = ", ".join(r.value for r in limits.resolutions)
+        raise InvalidRequest(
+            f"engine {engine} renders {allowed}; resolution {resolution.value} is not one of them",
+            code="invalid_request.resolution",
+            param="resolution",
+        )
+    if seconds is not None and not limits.min_seconds <= seconds <= limits.max_seconds:
+        raise InvalidRequest(
+            f"engine {engine} renders {limits.min_seconds}..{limits.max_seconds} seconds; "
+            f"asked {seconds}",
+            code="invalid_request.seconds",
+            param="seconds",
+        )

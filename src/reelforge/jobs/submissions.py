@@ -1,0 +1,320 @@
+"""Submissions: where a job enters. One path decides everything before the 202:
+
+    validate -> resolve model -> request rules -> moderation (prompt) -> intake (references
+    fetched, probed, stored once) -> moderation (references) -> engine check -> price ->
+    admit -> insert -> enqueue
+
+`quote` runs the same path up to the price and creates nothing; `remix` submits a new job from
+a finished one's references and settings with a new prompt.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from reelforge.core.admission import AdmissionTicket
+from reelforge.core.job import Job, JobStatus, ResolvedModel, Stage
+from reelforge.core.references import StoredReference
+from reelforge.engines.limits import EngineLimits, check_engine_limits
+from reelforge.engines.models import resolve_model
+from reelforge.errors import InvalidRequest
+from reelforge.intake.references import ReferenceIntake
+from reelforge.intake.rules import check_mentions, check_prompt, check_request_rules
+from reelforge.jobs.fingerprint import spec_fingerprint
+from reelforge.jobs.ports import AdmissionControl, Clock, JobStore, Moderation, Pricing
+from reelforge.jobs.service import JobService, Lifecycle
+from reelforge.planning.shots import choose_seconds
+from reelforge.platform.moderation import enforce_prompt, enforce_references
+from reelforge.spec import (
+    FPS,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    AspectRatio,
+    GenerationSpec,
+    ReferenceKind,
+    nearest_aspect,
+    output_size,
+)
+
+
+@dataclass(frozen=True)
+class ModelCatalog:
+    """What `Submissions` needs to know of the engines: names, aliases and each one's limits."""
+
+    engine_names: Callable[[], list[str]]
+    limits: Callable[[str], EngineLimits]
+    default_model: str
+    aliases: Mapping[str, str]
+
+    def resolve(self, model: str | None) -> ResolvedModel:
+        return resolve_model(
+            model,
+            default_model=self.default_model,
+            engines=self.engine_names(),
+            aliases=self.aliases,
+        )
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request that passed every check, with its references stored and its price known."""
+
+    spec: GenerationSpec
+    resolved: ResolvedModel
+    references: tuple[StoredReference, ...]
+    aspect_ratio: AspectRatio
+    width: int
+    height: int
+    billed_seconds: float  # what a success will bill (auto: the planner's length)
+    cost: float
+    currency: str
+
+
+class Submissions:
+    def __init__(
+        self,
+        store: JobStore,
+        jobs: JobService,
+        intake: ReferenceIntake,
+        models: ModelCatalog,
+        pricing: Pricing,
+        moderation: Moderation,
+        *,
+        admission: AdmissionControl | None = None,
+        lifecycle: Lifecycle | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._intake = intake
+        self._models = models
+        self._pricing = pricing
+        self._moderation = moderation
+        self._admission = admission
+        self._lifecycle = lifecycle or Lifecycle()
+        self._clock = clock or jobs.clock
+
+    # ---- checks ------------------------------------------------------------------------
+
+    def validate(self, spec: GenerationSpec) -> ResolvedModel:
+        """Check what can be checked without the references; raise naming the field."""
+        if not spec.prompt or not spec.prompt.strip():
+            raise InvalidRequest(
+                "prompt is required", code="invalid_request.prompt", param="prompt"
+            )
+        if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= MAX_SECONDS:
+            raise InvalidRequest(
+                f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+                code="invalid_request.seconds", param="seconds",
+            )  # fmt: skip
+        if spec.end_user_id is not None and (
+            not isinstance(spec.end_user_id, str) or len(spec.end_user_id) > 200
+        ):
+            raise InvalidRequest(
+                "end_user_id must be a string of at most 200 characters",
+                code="invalid_request.end_user_id", param="end_user_id",
+            )  # fmt: skip
+        if spec.webhook_url is not None:
+            self._intake.check_callback_url(spec.webhook_url, param="webhook_url")
+        if spec.seed is not None and not 0 <= spec.seed < 2**32:
+            raise InvalidRequest(
+                f"seed is {spec.seed}; it must be 0..4294967295",
+                code="invalid_request.seed", param="seed",
+            )  # fmt: skip
+        resolved = self._models.resolve(spec.model)
+        counts: dict[ReferenceKind, int] = {}
+        for ref in spec.references:
+            counts[ref.kind] = counts.get(ref.kind, 0) + 1
+        # The engine's own limits, before any reference is fetched.
+        check_engine_limits(
+            resolved.engine,
+            self._models.limits(resolved.engine),
+            counts=counts,
+            resolution=spec.resolution,
+            seconds=spec.seconds,
+        )
+        return resolved
+
+    def prepare(self, owner_key_id: str, spec: GenerationSpec) -> PreparedRequest:
+        """Validate the whole request, references included (fetched, probed and stored once by
+        content hash), and work out the output and its price; nothing is created."""
+        return self._prepare(owner_key_id, spec, self.validate(spec))
+
+    def _prepare(
+        self, owner_key_id: str, spec: GenerationSpec, resolved: ResolvedModel
+    ) -> PreparedRequest:
+        check_request_rules(spec.prompt, spec.references, self._intake.limits)
+        enforce_prompt(self._moderation, spec.prompt)
+        refs = tuple(self._intake.ingest(owner_key_id, spec.references))
+        enforce_references(
+            self._moderation, [(i, r.kind.value, r.sha256) for i, r in enumerate(refs)]
+        )
+        return self._priced(spec, resolved, refs)
+
+    def _priced(
+        self, spec: GenerationSpec, resolved: ResolvedModel, refs: tuple[StoredReference, ...]
+    ) -> PreparedRequest:
+        aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
+        width, height = output_size(spec.resolution, aspect)
+        # `auto`: the planner's choice, from the same text and reference metadata the worker
+        # will plan with, so the quote and the credit hold match what a success bills.
+        seconds = spec.seconds or choose_seconds(spec.prompt, refs)
+        return PreparedRequest(
+            spec=spec,
+            resolved=resolved,
+            references=refs,
+            aspect_ratio=aspect,
+            width=width,
+            height=height,
+            billed_seconds=float(seconds),
+            cost=self._pricing.cost(resolved.label, spec.resolution, seconds),
+            currency=self._pricing.currency,
+        )
+
+    quote = prepare
+
+    # ---- creating ----------------------------------------------------------------------
+
+    def submit(
+        self, owner_key_id: str, spec: GenerationSpec, *, idempotency_key: str | None = None
+    ) -> Job:
+        """Validate, store and enqueue a job. With an `idempotency_key`, the same key and
+        request give the same job (also while the first request is still in flight); the same
+        key with another request is a 409."""
+        _check_idempotency_key(idempotency_key)
+        request_hash = spec_fingerprint(spec) if idempotency_key else None
+        resolved = self.validate(spec)
+        if self._admission is not None:
+            # Refuse (or replay) before fetching references: cheap checks first.
+            hold = (
+                self._pricing.cost(resolved.label, spec.resolution, spec.seconds)
+                if spec.seconds
+                else -1.0
+            )
+            replay = self._admission.precheck(
+                AdmissionTicket(owner_key_id, "", hold, idempotency_key, request_hash)
+            )
+            if replay is not None:
+                return self._jobs.load(replay)
+        prepared = self._prepare(owner_key_id, spec, resolved)
+        return self._insert(owner_key_id, prepared, idempotency_key, request_hash)
+
+    def remix(
+        self,
+        owner_key_id: str,
+        source_id: str,
+        prompt: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """A new job with a finished job's stored references and settings and a new prompt."""
+        _check_idempotency_key(idempotency_key)
+        source = self._jobs.get(owner_key_id, source_id)
+        if source.status is not JobStatus.SUCCEEDED:
+            raise InvalidRequest(
+                f"video {source_id} is {source.status.value}; only a completed video can be "
+                "remixed", code="invalid_request.remix_source", param="video_id",
+            )  # fmt: skip
+        spec = GenerationSpec(
+            prompt=prompt,
+            model=source.model,
+            seconds=source.seconds,
+            resolution=source.resolution,
+            aspect_ratio=source.aspect_ratio,
+            generate_audio=source.generate_audio,
+            codec=source.codec,
+            return_last_frame=source.return_last_frame,
+            metadata=dict(source.metadata),
+            end_user_id=source.end_user_id,
+            dialect=source.dialect,
+        )
+        resolved = self.validate(spec)
+        check_prompt(prompt, self._intake.limits)
+        check_mentions(prompt, source.references)
+        enforce_prompt(self._moderation, prompt)
+        prepared = self._priced(spec, resolved, source.references)
+        request_hash = (
+            spec_fingerprint(replace(spec, metadata={"remix_of": source_id}))
+            if idempotency_key
+            else None
+        )
+        return self._insert(
+            owner_key_id, prepared, idempotency_key, request_hash, remixed_from=source_id
+        )
+
+    def _insert(
+        self,
+        owner_key_id: str,
+        prepared: PreparedRequest,
+        idempotency_key: str | None,
+        request_hash: str | None,
+        *,
+        remixed_from: str | None = None,
+    ) -> Job:
+        spec = prepared.spec
+        now = self._clock()
+        expires_after = spec.execution_expires_after or self._lifecycle.execution_expires_after
+        job = Job(
+            id="video_" + secrets.token_hex(12),
+            owner_key_id=owner_key_id,
+            status=JobStatus.QUEUED,
+            stage=Stage.QUEUED,
+            progress=0.0,
+            model=spec.model or self._models.default_model,
+            resolved=prepared.resolved,
+            prompt=spec.prompt,
+            seconds=spec.seconds,
+            resolution=spec.resolution,
+            aspect_ratio=prepared.aspect_ratio,
+            width=prepared.width,
+            height=prepared.height,
+            fps=FPS,
+            seed=spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31),
+            generate_audio=spec.generate_audio,
+            codec=spec.codec,
+            return_last_frame=spec.return_last_frame,
+            references=prepared.references,
+            created_at=now,
+            updated_at=now,
+            metadata=dict(spec.metadata),
+            end_user_id=spec.end_user_id,
+            webhook_url=spec.webhook_url,
+            hold_amount=prepared.cost,
+            execution_deadline=now + expires_after if expires_after else None,
+            dialect=spec.dialect,
+            webhook_progress=spec.webhook_progress and spec.webhook_url is not None,
+            remixed_from=remixed_from,
+        )
+        admit = None
+        if self._admission is not None:
+            admit = self._admission.check(
+                AdmissionTicket(owner_key_id, job.id, prepared.cost, idempotency_key, request_hash)
+            )
+        stored = self._store.insert(job, admit)
+        if stored.id == job.id:
+            self._jobs.enqueue(stored)
+        return stored
+
+
+def _check_idempotency_key(key: str | None) -> None:
+    if key is not None and not 1 <= len(key) <= 255:
+        raise InvalidRequest(
+            "Idempotency-Key must be 1..255 characters",
+            code="invalid_request.idempotency_key",
+            param="Idempotency-Key",
+        )
+
+
+def choose_aspect(
+    asked: AspectRatio, visuals: list[tuple[ReferenceKind, int | None, int | None]]
+) -> AspectRatio:
+    """`auto` picks the fixed ratio nearest the first visual reference, else 16:9."""
+    if asked is not AspectRatio.AUTO:
+        return asked
+    for kind, width, height in visuals:
+        if kind in (ReferenceKind.IMAGE, ReferenceKind.VIDEO) and width and height:
+            return nearest_aspect(width, height)
+    return AspectRatio.R16_9

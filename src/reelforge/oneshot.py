@@ -1,0 +1,117 @@
+"""`reelforge generate`: render one request to a file, no server, no database.
+
+The same checks as a create (request rules, the engine's limits) and the same render path as
+the job workflow (`plan_video` -> `build_render_request` -> `render_video`), on a job that lives
+only in memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from reelforge.core.job import Job, JobStatus, Stage
+from reelforge.engines.base import DecodedReference
+from reelforge.engines.limits import check_engine_limits
+from reelforge.engines.models import resolve_model
+from reelforge.engines.registry import EngineRegistry
+from reelforge.errors import InvalidReference
+from reelforge.intake.limits import Limits
+from reelforge.intake.probe import probe
+from reelforge.intake.rules import check_request_rules
+from reelforge.jobs.render import build_render_request, plan_video, render_video
+from reelforge.jobs.submissions import choose_aspect
+from reelforge.settings import Settings
+from reelforge.spec import FPS, GenerationSpec, ReferenceKind, output_size
+
+
+class _NeverCanceled:
+    def is_set(self) -> bool:
+        return False
+
+
+def generate_file(
+    spec: GenerationSpec,
+    output: Path,
+    *,
+    settings: Settings,
+    progress: Callable[[float], None] | None = None,
+    engines: EngineRegistry | None = None,
+) -> Path:
+    """Render `spec` into `output` (an MP4). References must carry their bytes (`data`)."""
+    registry = engines or EngineRegistry(settings=settings)
+    resolved = resolve_model(
+        spec.model,
+        default_model=settings.default_model,
+        engines=registry.names(),
+        aliases=settings.model_aliases,
+    )
+    limits = settings.limits.to_limits()
+    check_request_rules(spec.prompt, spec.references, limits)
+    counts: dict[ReferenceKind, int] = {}
+    for ref in spec.references:
+        counts[ref.kind] = counts.get(ref.kind, 0) + 1
+    check_engine_limits(
+        resolved.engine, registry.limits(resolved.engine), counts=counts,
+        resolution=spec.resolution, seconds=spec.seconds,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="reelforge-generate-") as tmp_name:
+        tmp = Path(tmp_name)
+        refs = _probed_references(spec, tmp, limits)
+        aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
+        width, height = output_size(spec.resolution, aspect)
+        now = time.time()
+        job = Job(
+            id="generate", owner_key_id="", status=JobStatus.RUNNING, stage=Stage.GENERATE,
+            progress=0.0, model=spec.model, resolved=resolved, prompt=spec.prompt,
+            seconds=spec.seconds, resolution=spec.resolution, aspect_ratio=aspect, width=width,
+            height=height, fps=FPS, seed=spec.seed or 0, generate_audio=spec.generate_audio,
+            codec=spec.codec, return_last_frame=spec.return_last_frame, references=(),
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        plan = plan_video(spec.prompt, spec.seconds, refs)
+        files = render_video(
+            registry.get(resolved.engine),
+            build_render_request(job, refs, plan),
+            tmp / "out",
+            codec=spec.codec,
+            progress=progress or (lambda _f: None),
+            cancel=_NeverCanceled(),
+        )
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(files.video), str(output))
+    return output
+
+
+def _probed_references(
+    spec: GenerationSpec, tmp: Path, limits: Limits
+) -> tuple[DecodedReference, ...]:
+    refs: list[DecodedReference] = []
+    per_kind: dict[ReferenceKind, int] = {}
+    for i, ref in enumerate(spec.references):
+        if ref.data is None:
+            raise InvalidReference(
+                f"references[{i}] must be a local file for `reelforge generate`",
+                param=f"references[{i}]",
+                reference_index=i,
+            )
+        path = tmp / f"ref{i}"
+        path.write_bytes(ref.data)
+        info = probe(path, ref.kind, param=f"references[{i}]", index=i, limits=limits)
+        per_kind[ref.kind] = per_kind.get(ref.kind, 0) + 1
+        refs.append(
+            DecodedReference(
+                kind=ref.kind,
+                role=ref.role,
+                index=per_kind[ref.kind],
+                path=path,
+                width=info.width,
+                height=info.height,
+                seconds=info.seconds,
+                fps=info.fps,
+            )
+        )
+    return tuple(refs)
