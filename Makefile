@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench bench-create clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,14 @@ check: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# The create benchmark needs wrk (apt-get install wrk); `make bench` skips it without.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/preview.py
+	@if command -v wrk >/dev/null 2>&1; then $(BIN)/python bench/create.py --write; \
+	else echo "bench/create.py skipped: wrk is not installed (apt-get install wrk)"; fi
+
+bench-create: $(VENV)/.installed-dev
+	$(BIN)/python bench/create.py --write
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
