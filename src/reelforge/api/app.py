@@ -16,6 +16,7 @@ from reelforge.api.admin.routes import router as keys_router
 from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import ark_error_body
 from reelforge.api.ark.routes import router as ark_router
+from reelforge.api.body_guard import BodyGuard
 from reelforge.api.body_limit import BodyLimit
 from reelforge.api.common.dialect_router import install_dialect
 from reelforge.api.deps import Downloads, HttpOptions, install_services
@@ -99,6 +100,10 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # BodyGuard inside BodyLimit: every body is capped, then checked whole before any route.
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_request_bytes, max_depth=settings.limits.max_json_depth
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     counters = HttpCounters()
     app.state.http_counters = counters

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from reelforge.errors import InvalidRequest, RateLimited, ReelforgeError
 
@@ -80,8 +81,27 @@ def error_response(
     return JSONResponse(content, status_code=err.http_status, headers=headers)
 
 
-def _render(request: Request, err: ReelforgeError) -> JSONResponse:
+def render_error(request: Request, err: ReelforgeError) -> JSONResponse:
+    """`err` as the response the dialect that owns `request`'s path gives (also for answers
+    made outside the routes, such as `api.body_guard`)."""
     return error_response(err, _renderer_for(request)(err), method=request.method)
+
+
+_render = render_error
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at `request`'s path (for a 405's `Allow`); asked of the
+    router per method, so included routers count too."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
 
 
 def validation_error(exc: RequestValidationError) -> InvalidRequest:
@@ -109,7 +129,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         err = ReelforgeError(str(exc.detail), code=f"http_{exc.status_code}")
         err.http_status = exc.status_code
-        return _render(request, err)
+        response = _render(request, err)
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            response.headers["Allow"] = ", ".join(allowed) or (exc.headers or {}).get("Allow", "")
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -70,6 +70,11 @@ class Limits:
     probe_timeout_seconds: float = 10.0
     fetch_timeout_seconds: float = 20.0
     max_redirects: int = 3
+    # request bodies and metadata (docs/api/limits.md "Request bodies", "Metadata")
+    max_json_depth: int = 32
+    max_metadata_keys: int = 16
+    max_metadata_key_chars: int = 64
+    max_metadata_value_chars: int = 512
 
     @property
     def max_video_frames(self) -> int:
@@ -134,6 +139,14 @@ class LimitsSettings(BaseModel):
     )
     fetch_timeout_seconds: float = Field(default=20.0, gt=0, description="time to fetch one URL")
     max_redirects: int = Field(default=3, ge=0)
+    max_json_depth: int = Field(
+        default=32, ge=2, le=256, description="arrays/objects nested in a request body"
+    )
+    max_metadata_keys: int = Field(default=16, ge=0, description="keys of a job's metadata")
+    max_metadata_key_chars: int = Field(default=64, ge=1, description="characters of one key")
+    max_metadata_value_chars: int = Field(
+        default=512, ge=0, description="characters of one metadata value"
+    )
 
     @model_validator(mode="after")
     def _ranges(self) -> LimitsSettings:
