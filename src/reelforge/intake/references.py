@@ -21,7 +21,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from reelforge.core.references import StoredReference
-from reelforge.errors import InvalidReference, InvalidRequest, NotFound, PayloadTooLarge
+from reelforge.errors import (
+    InvalidReference,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableMedia,
+)
 from reelforge.intake.fetch import FetchPolicy, ReferenceTooLarge, SafeFetcher
 from reelforge.intake.formats import (
     SNIFF_BYTES,
@@ -86,7 +92,7 @@ class ReferenceIntake:
                     f"kind is {declared_kind!r}; allowed: image, video, audio", param="kind"
                 ) from None
         if kind is None:
-            raise InvalidReference(
+            raise UnprocessableMedia(  # 422, as create answers `invalid_reference.format`
                 "file is not a recognised image (PNG, JPEG, WebP, BMP, TIFF, GIF), video "
                 "(MP4, MOV) or audio (MP3, WAV) file",
                 code="invalid_reference.format",
