@@ -7,6 +7,8 @@
   decoding, and intake calls it again on every stored reference (file ids included, so a limit
   tightened after an upload still holds).
 - `check_stored_references` runs after probing: every reference again, then the totals.
+- `check_metadata` caps a job's `metadata` (keys, key length, value length), like OpenAI's and
+  Stripe's: it is copied into every list page and webhook body.
 
 Every refusal names the value and the limit, carries its own stable code, and points at the
 reference (`param="references[3]"`, `reference_index=3`).
@@ -19,7 +21,7 @@ symbols, emoji) is one token, and every CJK ideograph, kana or hangul syllable i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reelforge.core.references import StoredReference
@@ -94,6 +96,33 @@ def check_request_rules(prompt: str, refs: Sequence[ReferenceInput], limits: Lim
     check_modes(refs)
     check_audio_needs_visual(refs, limits)
     check_mentions(prompt, refs)
+
+
+def _key_shown(key: str) -> str:
+    return key if len(key) <= 40 else key[:37] + "..."
+
+
+def check_metadata(metadata: Mapping[str, str], limits: Limits) -> None:
+    """At most `max_metadata_keys` keys, each 1..`max_metadata_key_chars` characters, each value
+    at most `max_metadata_value_chars` characters; a 400 naming the key."""
+    if len(metadata) > limits.max_metadata_keys:
+        raise InvalidRequest(
+            f"metadata has {len(metadata)} keys; at most {limits.max_metadata_keys}",
+            code="invalid_request.metadata", param="metadata",
+        )  # fmt: skip
+    for key, value in metadata.items():
+        where = f"metadata.{_key_shown(key)}"
+        if not key or len(key) > limits.max_metadata_key_chars:
+            raise InvalidRequest(
+                f"metadata key {_key_shown(key)!r} is {len(key)} characters; keys are "
+                f"1..{limits.max_metadata_key_chars} characters",
+                code="invalid_request.metadata", param=where,
+            )  # fmt: skip
+        if len(value) > limits.max_metadata_value_chars:
+            raise InvalidRequest(
+                f"{where} is {len(value)} characters; at most {limits.max_metadata_value_chars}",
+                code="invalid_request.metadata", param=where,
+            )  # fmt: skip
 
 
 def check_prompt(prompt: str, limits: Limits) -> None:
