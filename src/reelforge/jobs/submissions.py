@@ -22,7 +22,12 @@ from reelforge.engines.limits import EngineLimits, check_engine_limits
 from reelforge.engines.models import resolve_model
 from reelforge.errors import InvalidRequest
 from reelforge.intake.references import ReferenceIntake
-from reelforge.intake.rules import check_mentions, check_prompt, check_request_rules
+from reelforge.intake.rules import (
+    check_mentions,
+    check_metadata,
+    check_prompt,
+    check_request_rules,
+)
 from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.ports import AdmissionControl, Clock, JobStore, Moderation, Pricing
 from reelforge.jobs.service import JobService, Lifecycle
@@ -101,6 +106,7 @@ class Submissions:
 
     def validate(self, spec: GenerationSpec) -> ResolvedModel:
         """Check what can be checked without the references; raise naming the field."""
+        check_metadata(spec.metadata, self._intake.limits)
         if not spec.prompt or not spec.prompt.strip():
             raise InvalidRequest(
                 "prompt is required", code="invalid_request.prompt", param="prompt"
