@@ -14,10 +14,14 @@ Every hop goes through the same steps:
 4. Redirects are followed by hand (GET only, at most `max_redirects`), each target checked from
    step 1 again. `post_json` follows none.
 5. The body is streamed and abandoned as soon as it exceeds `max_bytes` (a larger declared
-   `Content-Length` is refused before reading). One deadline (`total_timeout`) covers every hop;
-   each connect, write and header wait is bounded by what is left of it, and a watchdog shuts the
-   socket when the deadline passes during the body, so a server trickling bytes cannot hold a
-   worker past it. DNS resolution itself is bounded only by the system resolver's own timeouts.
+   `Content-Length` is refused before reading). Only identity bodies are taken: a response with
+   any other `Content-Encoding` (gzip, br, deflate, ...) is refused before a byte of its body is
+   read, and bytes are read raw (never decoded), so a decompression bomb cannot expand in
+   memory: one fetch holds at most `max_bytes` plus one read of the socket. One deadline
+   (`total_timeout`) covers every hop; each connect, write and header wait is bounded by what is
+   left of it, and a watchdog shuts the socket when the deadline passes during the body, so a
+   server trickling bytes cannot hold a worker past it. DNS resolution itself is bounded only by
+   the system resolver's own timeouts.
 
 No proxy, `.netrc` or environment setting is consulted (`trust_env=False`), and no connection is
 reused between hops or calls.
@@ -73,6 +77,7 @@ CODE_TOO_MANY_REDIRECTS = "invalid_reference.url_too_many_redirects"
 CODE_TOO_LARGE = "invalid_reference.too_large"
 CODE_TIMEOUT = "invalid_reference.url_timeout"
 CODE_FETCH_FAILED = "invalid_reference.url_fetch_failed"
+CODE_CONTENT_ENCODING = "invalid_reference.url_content_encoding"
 
 # `socket.getaddrinfo`-shaped: (host, port) -> [(family, type, proto, canonname, sockaddr), ...]
 Resolver = Callable[[str, int], Sequence[tuple[Any, ...]]]
@@ -493,10 +498,22 @@ class SafeFetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise self._too_large(hop, where, f"Content-Length: {int(declared)}")
+        encodings = [
+            e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")
+        ]
+        if any(e not in ("", "identity") for e in encodings):
+            # We ask for identity; a compressed answer could expand far past `max_bytes` in
+            # one decoded chunk, so it is refused unread.
+            raise where.error(
+                CODE_CONTENT_ENCODING,
+                f"{_display(hop.url)} answered with Content-Encoding: "
+                f"{response.headers['content-encoding']}; only uncompressed (identity) bodies are "
+                "fetched",
+            )
         watchdog = _Watchdog(response, deadline - time.monotonic())
         data = bytearray()
         try:
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():  # the bytes as sent: nothing decoded
                 data += chunk
                 if len(data) > limit:
                     raise self._too_large(hop, where, f"stopped reading at {len(data)} bytes")
