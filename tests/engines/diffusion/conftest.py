@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from reelforge.api.app import create_app
 from tests.conftest import ADMIN_KEY, make_settings
-from tests.engines.diffusion.tiny import build_ltx2, build_wan_vace
+from tests.engines.diffusion.tiny import build_ltx2, build_minimax_h3, build_wan_vace
 
 # Every engine runs on the CPU in float32, 2 steps, on a canvas with a 32 px short edge; the
 # output is then fitted to the asked size (480p here), exactly as on a GPU.
@@ -41,6 +41,12 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "wan-vace": build_wan_vace(root / "wan-vace"),
         "ltx2": build_ltx2(root / "ltx2"),
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_h3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny MiniMax-H3 modular checkpoint (its own fixture: only the H3 tests pay for it)."""
+    return build_minimax_h3(tmp_path_factory.mktemp("tiny-h3") / "minimax-h3")
 
 
 @pytest.fixture

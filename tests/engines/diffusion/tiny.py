@@ -134,3 +134,137 @@ def build_ltx2(path: Path) -> Path:
     )
     pipe.save_pretrained(path)
     return path
+
+
+def qwen_tokenizer() -> Any:
+    """A byte-level BPE tokenizer trained in code, with Qwen's special tokens, as a
+    Qwen2TokenizerFast (what MiniMax-H3's conditioner uses)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast
+
+    special = [
+        "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+        "<|image_pad|>", "<|video_pad|>",
+    ]  # fmt: skip
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    corpus = ["<Picture 1>: a robot dances <Video 2>: <Audio 3>: <0.5 seconds> the end"] * 10
+    bpe.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=300, special_tokens=special,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )  # fmt: skip
+    return Qwen2TokenizerFast(
+        tokenizer_object=bpe, eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
+
+
+H3_TEXT_DIM = 16
+
+
+def build_minimax_h3(path: Path) -> Path:
+    """A tiny MiniMax-H3 modular checkpoint: every component of the real pipeline at tiny size.
+
+    The conditioner has 51 decoder layers (of width 16): MiniMax-H3 reads `hidden_states[50]`. The
+    VAE compresses 16x spatially like the real one, so the canvas multiple stays 32; the pipeline
+    config shrinks the canvas and reference rules to 32 px. The processor directory is written in
+    the layout of transformers 5 (`processor_config.json` naming `Qwen2VLImageProcessor` and
+    `Qwen3VLVideoProcessor`), so with a working torchvision it loads with the real classes.
+    """
+    import json
+
+    from diffusers import (
+        AutoencoderKLMiniMaxH3,
+        AutoencoderKLMiniMaxH3Audio,
+        MiniMaxH3Transformer3DModel,
+    )
+    from diffusers.modular_pipelines import MiniMaxH3Blocks
+    from diffusers.schedulers.scheduling_minimax_h3 import MiniMaxH3Scheduler
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    from reelforge.engines.diffusion.qwen_vision import (
+        NumpyQwen3VLVideoProcessor,
+        build_slow_processor,
+    )
+
+    torch.manual_seed(0)
+    tokenizer = qwen_tokenizer()
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in
+           ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")}  # fmt: skip
+    text_encoder = Qwen3VLForConditionalGeneration(
+        Qwen3VLConfig(
+            text_config={
+                "vocab_size": len(tokenizer), "hidden_size": H3_TEXT_DIM, "intermediate_size": 32,
+                "num_hidden_layers": 51, "num_attention_heads": 2, "num_key_value_heads": 1,
+                "head_dim": 8, "max_position_embeddings": 4096,
+                "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
+                                    "mrope_section": [2, 1, 1], "mrope_interleaved": True},
+            },
+            vision_config={
+                "depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2,
+                "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2,
+                "out_hidden_size": H3_TEXT_DIM, "num_position_embeddings": 16,
+                "deepstack_visual_indexes": [],
+            },
+            image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+            vision_start_token_id=ids["<|vision_start|>"],
+            vision_end_token_id=ids["<|vision_end|>"],
+        )
+    ).eval()  # fmt: skip
+    vae = AutoencoderKLMiniMaxH3(
+        latent_channels=4, block_out_channels=(8, 8, 8, 8, 8), layers_per_block=1,
+        spatial_downsample_factors=(2, 2, 2, 2, 1), temporal_downsample_factors=(1, 2, 2, 1, 1),
+        norm_num_groups=4, decoder_num_layers=1, decoder_num_attention_heads=2,
+        decoder_attention_head_dim=8, decoder_num_register_tokens=1, decoder_ffn_mult=1,
+        latents_mean=(0.0,) * 4, latents_std=(1.0,) * 4,
+    )  # fmt: skip
+    audio_vae = AutoencoderKLMiniMaxH3Audio(
+        encoder_dim=4, latent_dim=16, latent_channels=4, num_attention_heads=2, decoder_dim=128,
+        resblock_kernel_sizes=(3,), resblock_dilation_sizes=((1,),), latents_mean=[0.0] * 4,
+        latents_std=[1.0] * 4,
+    )  # fmt: skip
+
+    def transformer() -> Any:
+        return MiniMaxH3Transformer3DModel(
+            num_attention_heads=2, attention_head_dim=16, hidden_size=24, num_layers=2,
+            num_refiner_layers=2, ffn_dim=32, in_channels=4, audio_in_channels=4,
+            patch_size=(1, 2, 2), text_dim=H3_TEXT_DIM, freq_dim=8, time_embed_hidden_dim=24,
+            time_embed_dim=16, rope_freq_dim=2,
+        )  # fmt: skip
+
+    image_config = {
+        "image_processor_type": "Qwen2VLImageProcessor", "patch_size": 16,
+        "temporal_patch_size": 2, "merge_size": 2, "image_mean": [0.5] * 3,
+        "image_std": [0.5] * 3, "size": {"shortest_edge": 32 * 32, "longest_edge": 64 * 64},
+    }  # fmt: skip
+    video = NumpyQwen3VLVideoProcessor(size={"shortest_edge": 32 * 32, "longest_edge": 64 * 64 * 8})
+    processor = build_slow_processor(tokenizer, image_config, video.to_dict())
+    pipe: Any = MiniMaxH3Blocks().init_pipeline()
+    pipe.update_components(
+        text_encoder=text_encoder, tokenizer=tokenizer, vae=vae, audio_vae=audio_vae,
+        scheduler=MiniMaxH3Scheduler(shift=12.0), audio_scheduler=MiniMaxH3Scheduler(shift=3.0),
+        transformer=transformer(), transformer_ref=transformer(), processor=processor,
+    )  # fmt: skip
+    pipe.register_to_config(canvas_short_edge=32, canvas_max_pixels=64 * 64,
+                            reference_image_short_edge=32)  # fmt: skip
+    pipe.processor = None  # written by hand below (see the docstring)
+    pipe.save_pretrained(str(path), overwrite_modular_index=True)
+    proc_dir = path / "processor"
+    tokenizer.save_pretrained(proc_dir)
+    (proc_dir / "processor_config.json").write_text(
+        json.dumps(
+            {"processor_class": "Qwen3VLProcessor", "image_processor": image_config,
+             "video_processor": video.to_dict()},
+            indent=2,
+        )
+    )  # fmt: skip
+    index_path = path / "modular_model_index.json"
+    index = json.loads(index_path.read_text())
+    spec = dict(index["tokenizer"][2])
+    spec["subfolder"] = "processor"
+    index["processor"] = ["transformers", "Qwen3VLProcessor", spec]
+    index_path.write_text(json.dumps(index, indent=2))
+    return path

@@ -9,6 +9,9 @@ One readable file per model family, a few shared modules:
     fit.py         frame rules, 24 fps retiming, exact output size, chunk colour matching
     common.py      presets, progress/cancel per step, chunk plan, lazy kept-warm pipeline
     loading.py     lazy torch/diffusers import, weights checks, dtype/device/offload, levers
+    presets.py     the presets of each engine and the levers, with a line of description each
+    qwen_vision.py MiniMax-H3's Qwen3-VL processor without torchvision (PIL / NumPy)
+    parallel.py    context parallelism of one job over a torchrun group
 
 Nothing here imports torch or diffusers at import time; `engines.registry` builds these engines
 from Settings with `options_from_settings`.
@@ -43,4 +46,9 @@ def options_from_settings(settings: DiffusionSettings, model: str) -> DiffusionO
         lora_weight_name=settings.engine_lora_weight_name,
         lora_scale=settings.engine_lora_scale,
         audio_model=settings.engine_audio_model,
+        quantize=settings.engine_quantize,
+        quantize_text_encoder=settings.engine_quantize_text_encoder,
+        presets=tuple(sorted(settings.engine_presets.items())),
+        ltx2_upsampler_model=settings.engine_ltx2_upsampler_model,
+        context_parallel=settings.engine_context_parallel,
     )

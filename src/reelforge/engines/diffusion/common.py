@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from reelforge.engines.diffusion.loading import (
     check_source,
     diffusion_extra_missing,
 )
+from reelforge.engines.diffusion.presets import Preset, resolve_preset_name
 from reelforge.errors import InvalidReference
 from reelforge.media.types import AudioTrack, CancelToken, EngineCanceled, ProgressCallback
 from reelforge.planning.mentions import iter_mentions
@@ -32,34 +33,23 @@ from reelforge.spec import ReferenceKind, ReferenceRole
 # --- presets ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Preset:
-    """How hard an engine works for one alias: `fast` (seedance-2-0-fast) or `pro` (seedance-2.0).
-
-    `steps`/`guidance_scale` are the denoising schedule; `max_short_edge` caps the generation
-    canvas (the output is then scaled to the asked size); `sigmas` replaces `steps` with a
-    distilled schedule where the model has one.
-    """
-
-    name: str
-    steps: int
-    guidance_scale: float
-    max_short_edge: int
-    sigmas: tuple[float, ...] | None = None
-
-
 def request_preset(request: RenderRequest) -> str:
     """The preset the job resolved to ("fast", "pro" or "default")."""
     return request.preset or "default"
 
 
-def pick_preset(presets: dict[str, Preset], name: str, options: DiffusionOptions) -> Preset:
-    """The preset by name ("default" = "pro"), with the operator's overrides from settings."""
+def pick_preset(
+    presets: dict[str, Preset], name: str, options: DiffusionOptions, engine: str = ""
+) -> Preset:
+    """The engine preset a request's preset runs (`engine_presets` maps request presets onto
+    any preset of the engine's table; "default" = "pro"), with the operator's overrides from
+    settings."""
+    if engine:
+        name = resolve_preset_name(engine, name, options.presets)
     base = presets.get(name) or presets["pro"]
-    steps = options.steps or base.steps
-    return Preset(
-        name=base.name,
-        steps=steps,
+    return replace(
+        base,
+        steps=options.steps or base.steps,
         guidance_scale=(
             options.guidance_scale if options.guidance_scale is not None else base.guidance_scale
         ),

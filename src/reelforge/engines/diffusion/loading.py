@@ -4,8 +4,9 @@ The same path serves a real checkpoint and the tiny ones the tests build: `from_
 dtype=..., local_files_only=...)` on a hub id or a local directory, then placement and the speed
 and memory levers of `docs/gpu.md`, in an order that works for all of them:
 
-    load on CPU -> LoRA -> FP8 layerwise casting -> cache hook -> placement (device / model,
-    sequential or group offload) -> attention backend -> VAE tiling -> torch.compile
+    load on CPU -> LoRA (fused when quantizing) -> weight quantization (torchao int8 / fp8
+    weight-only) or FP8 layerwise casting -> cache hook -> placement (device / model, sequential
+    or group offload) -> attention backend -> VAE tiling -> torch.compile
 
 torch and diffusers are imported here, inside functions, so `import reelforge` never needs the
 diffusion extra; a missing extra or missing weights raise `EngineUnavailable` (code
@@ -30,6 +31,7 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 Offload = Literal["none", "model", "sequential", "group"]
 Compile = Literal["none", "regional", "full"]
 Cache = Literal["none", "first_block", "taylorseer", "magcache"]
+Quantize = Literal["none", "int8", "fp8"]
 DENOISERS = ("transformer", "transformer_2", "transformer_ref")
 
 
@@ -56,6 +58,11 @@ class DiffusionOptions:
     lora_weight_name: str | None = None
     lora_scale: float = 1.0
     audio_model: str | None = None  # text-to-audio for engines without native audio
+    quantize: Quantize = "none"  # weight-only quantization of the transformer(s) (torchao)
+    quantize_text_encoder: bool = False  # the text encoder too (same scheme)
+    presets: tuple[tuple[str, str], ...] = ()  # ("ltx2:pro", "two_stage"), ("fast", "turbo")
+    ltx2_upsampler_model: str | None = None  # LTX-2 latent upsampler (two-stage preset)
+    context_parallel: Literal["none", "ulysses", "ring"] = "none"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -211,37 +218,104 @@ def denoisers(pipe: Any) -> Iterator[Any]:
 
 def prepare(pipe: Any, options: DiffusionOptions) -> None:
     """Apply LoRA, the levers and placement to a loaded pipeline, in a safe order."""
+    check_lever_combination(options)
     if options.lora:
         _load_lora(pipe, options)
     for module in denoisers(pipe):
-        if options.fp8_layerwise:
-            torch = import_torch()
-            module.enable_layerwise_casting(
-                storage_dtype=torch.float8_e4m3fn, compute_dtype=torch_dtype(options.dtype)
-            )
-        if options.cache != "none":
-            module.enable_cache(cache_config(options))
+        before_placement(module, options)
+    if options.quantize_text_encoder and options.quantize != "none":
+        encoder = getattr(pipe, "text_encoder", None)
+        if encoder is not None:
+            quantize_weights(encoder, options.quantize)
     place(pipe, options)
-    if options.attention_backend:
-        for module in denoisers(pipe):
-            try:
-                module.set_attention_backend(options.attention_backend)
-            except (ValueError, RuntimeError, ImportError) as exc:
-                raise EngineUnavailable(
-                    f"engine_attention_backend={options.attention_backend!r}: {exc}"
-                ) from exc
+    for module in denoisers(pipe):
+        after_placement(module, options)
     if options.vae_tiling:
         vae = getattr(pipe, "vae", None)
         if vae is not None and hasattr(vae, "enable_tiling"):
             vae.enable_tiling()
-    if options.compile != "none":
-        for module in denoisers(pipe):
-            if options.compile == "regional":
-                module.compile_repeated_blocks(fullgraph=True)
-            else:
-                module.compile(fullgraph=True)
     if hasattr(pipe, "set_progress_bar_config"):
         pipe.set_progress_bar_config(disable=True)
+
+
+def check_lever_combination(options: DiffusionOptions) -> None:
+    """Refuse lever combinations that cannot work together, naming the settings."""
+    if options.quantize != "none" and options.fp8_layerwise:
+        raise EngineUnavailable(
+            "engine_quantize and engine_fp8_layerwise both change how the transformer's weights "
+            "are stored; set one of them"
+        )
+    if options.quantize != "none" and options.offload in ("group", "sequential"):
+        raise EngineUnavailable(
+            f"engine_quantize={options.quantize!r} with engine_offload={options.offload!r}: "
+            "torchao's quantized tensors do not stream through offload hooks; use "
+            "engine_offload=model or none with quantization"
+        )
+
+
+def before_placement(module: Any, options: DiffusionOptions) -> None:
+    """The levers that change a denoiser's weights or add hooks, applied on the CPU."""
+    if options.quantize != "none":
+        quantize_weights(module, options.quantize)
+    if options.fp8_layerwise:
+        torch = import_torch()
+        module.enable_layerwise_casting(
+            storage_dtype=torch.float8_e4m3fn, compute_dtype=torch_dtype(options.dtype)
+        )
+    if options.cache != "none":
+        module.enable_cache(cache_config(options))
+
+
+def after_placement(module: Any, options: DiffusionOptions) -> None:
+    """The levers applied once a denoiser sits where it runs: attention backend, context
+    parallelism, compile."""
+    if options.attention_backend:
+        try:
+            module.set_attention_backend(options.attention_backend)
+        except (ValueError, RuntimeError, ImportError) as exc:
+            raise EngineUnavailable(
+                f"engine_attention_backend={options.attention_backend!r}: {exc}"
+            ) from exc
+    if options.context_parallel != "none":
+        from reelforge.engines.diffusion.parallel import enable_context_parallel
+
+        enable_context_parallel(module, options.context_parallel)
+    if options.compile == "regional":
+        module.compile_repeated_blocks(fullgraph=True)
+    elif options.compile == "full":
+        module.compile(fullgraph=True)
+
+
+def quantize_weights(module: Any, scheme: str) -> None:
+    """Weight-only quantization of every `nn.Linear` of `module` with torchao: int8 (any device;
+    about half the bf16 weight memory) or fp8 e4m3 (Ada/Hopper or newer for fast kernels; runs,
+    slowly, elsewhere). Activations stay in the compute dtype."""
+    try:
+        from torchao.quantization import (
+            Float8WeightOnlyConfig,
+            Int8WeightOnlyConfig,
+            quantize_,
+        )
+    except ImportError as exc:
+        raise EngineUnavailable(
+            f"engine_quantize={scheme!r} needs torchao: {INSTALL_HINT} ({exc})"
+        ) from exc
+    configs = {"int8": Int8WeightOnlyConfig, "fp8": Float8WeightOnlyConfig}
+    if scheme not in configs:
+        raise EngineUnavailable(f"engine_quantize must be none, int8 or fp8; got {scheme!r}")
+    quantize_(module, configs[scheme]())
+
+
+def quantized_linear_count(module: Any) -> int:
+    """How many `nn.Linear` layers of `module` hold torchao-quantized weights."""
+    torch = import_torch()
+    count = 0
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Linear) and type(layer.weight).__module__.startswith(
+            "torchao"
+        ):
+            count += 1
+    return count
 
 
 def place(pipe: Any, options: DiffusionOptions) -> None:
@@ -321,6 +395,9 @@ def _load_lora(pipe: Any, options: DiffusionOptions) -> None:
     try:
         pipe.load_lora_weights(options.lora, **kwargs)
         pipe.set_adapters(["reelforge"], adapter_weights=[options.lora_scale])
+        if options.quantize != "none":  # quantize the merged weights, not the adapter layers
+            pipe.fuse_lora(adapter_names=["reelforge"], lora_scale=1.0)
+            pipe.unload_lora_weights()
     except (OSError, ValueError, KeyError) as exc:
         raise EngineUnavailable(f"cannot load engine_lora={options.lora!r}: {exc}") from exc
 

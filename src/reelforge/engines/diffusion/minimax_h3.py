@@ -50,7 +50,6 @@ from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import reference_soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
-    Preset,
     StepTracker,
     check_counts,
     fitted_frames,
@@ -71,10 +70,19 @@ from reelforge.engines.diffusion.fit import (
 from reelforge.engines.diffusion.loading import (
     DENOISERS,
     EngineUnavailable,
-    cache_config,
+    after_placement,
+    before_placement,
+    check_lever_combination,
     import_diffusers,
     place,
+    quantize_weights,
     torch_dtype,
+)
+from reelforge.engines.diffusion.presets import MINIMAX_H3
+from reelforge.engines.diffusion.qwen_vision import (
+    build_slow_processor,
+    processor_configs,
+    torchvision_usable,
 )
 from reelforge.media.types import AudioTrack, CancelToken, ProgressCallback
 from reelforge.planning.mentions import iter_mentions
@@ -86,11 +94,9 @@ MAX_PIXELS = 768 * 1344
 MAX_IMAGES, MAX_VIDEOS, MAX_AUDIO, MAX_TOTAL = 9, 3, 3, 12
 CONTEXT_SECONDS = 2.0
 MAX_REFERENCE_SECONDS = 15.0
+AUDIO_RATE = 32_000  # the released audio VAE's; the engine reads the loaded one's
 
-PRESETS = {
-    "fast": Preset("fast", steps=24, guidance_scale=1.0, max_short_edge=544),
-    "pro": Preset("pro", steps=50, guidance_scale=1.0, max_short_edge=768),
-}
+PRESETS = MINIMAX_H3  # fast, pro, turbo: engines/diffusion/presets.py
 
 WORKFLOW_TRANSFORMER = {"ref2va": "transformer_ref", "fl2va": "transformer", "t2va": "transformer"}
 
@@ -115,6 +121,7 @@ class H3Plan:
     first_frame: DecodedReference | None = None
     last_frame: DecodedReference | None = None
     soundtrack_from_reference: bool = False
+    left_out: tuple[DecodedReference, ...] = ()  # past the model's 12 references in all
 
 
 def plan_request(
@@ -145,7 +152,9 @@ def plan_request(
                 soundtrack_from_reference=bool(audio),
             )
         return H3Plan("t2va", strip_mentions(request.prompt), soundtrack_from_reference=bool(audio))
-    ordered = [r for r in refs if r.role is ReferenceRole.REFERENCE] + firsts + lasts
+    ordered, left_out = fit_references(
+        [r for r in refs if r.role is ReferenceRole.REFERENCE] + firsts + lasts, request.prompt
+    )
     planned: list[PlannedReference] = []
     counts = {"image": 0, "video": 0, "audio": 0}
     for ref in ordered:
@@ -155,7 +164,7 @@ def plan_request(
         counts[kind] += 1
         word = {"image": "Picture", "video": "Video", "audio": "Audio"}[kind]
         planned.append(PlannedReference(ref, kind, f"<{word} {counts[kind]}>"))
-    prompt = rewrite_mentions(request.prompt, planned)
+    prompt = rewrite_mentions(request.prompt, planned, left_out)
     extra = []
     for p in planned:
         if p.ref.role is ReferenceRole.FIRST_FRAME:
@@ -164,12 +173,35 @@ def plan_request(
             extra.append(f"The video ends on {p.label}.")
     if extra:
         prompt = f"{prompt} {' '.join(extra)}"
-    return H3Plan("ref2va", prompt, tuple(planned))
+    return H3Plan("ref2va", prompt, tuple(planned), left_out=tuple(left_out))
 
 
-def rewrite_mentions(prompt: str, planned: list[PlannedReference]) -> str:
-    """`@Image1` / `[Image 1]` -> the H3 label that reference got; unknown mentions stay."""
+def fit_references(
+    ordered: list[DecodedReference], prompt: str
+) -> tuple[list[DecodedReference], list[DecodedReference]]:
+    """At most MAX_TOTAL (12) references, as the model takes: a full Seedance request (9 images,
+    3 videos, 3 audio = 15) loses the ones the prompt does not mention, last in request order
+    first; only then mentioned ones, again from the end. Returns (kept in order, left out)."""
+    excess = len(ordered) - MAX_TOTAL
+    if excess <= 0:
+        return ordered, []
+    mentioned = {(m.kind, m.index) for m in iter_mentions(prompt)}
+    by_priority = [r for r in reversed(ordered) if (r.kind, r.index) not in mentioned] + [
+        r for r in reversed(ordered) if (r.kind, r.index) in mentioned
+    ]
+    out = {(r.kind, r.role, r.index) for r in by_priority[:excess]}
+    kept = [r for r in ordered if (r.kind, r.role, r.index) not in out]
+    return kept, [r for r in ordered if (r.kind, r.role, r.index) in out]
+
+
+def rewrite_mentions(
+    prompt: str, planned: list[PlannedReference], left_out: list[DecodedReference] | None = None
+) -> str:
+    """`@Image1` / `[Image 1]` -> the H3 label that reference got; a left-out reference's mention
+    becomes plain words ("image 9"); unknown mentions stay."""
     labels = {(p.ref.kind, p.ref.index): p.label for p in planned}
+    for ref in left_out or ():
+        labels.setdefault((ref.kind, ref.index), f"{ref.kind.value} {ref.index}")
     out: list[str] = []
     pos = 0
     for m in iter_mentions(prompt):
@@ -252,16 +284,42 @@ class MiniMaxH3Engine(DiffusionEngine):
         )  # fmt: skip
 
     def _load(self) -> Any:
-        """The pipeline with every shared component; transformers load per workflow."""
+        """The pipeline with every shared component; transformers load per workflow.
+
+        Without a working torchvision (CPU test machines) the Qwen3-VL processor is built from
+        the checkpoint's processor configs with the PIL / NumPy processors of `qwen_vision`.
+        """
         import_diffusers()
+        check_lever_combination(self.options)
         source = self.source()
         pipe = h3_blocks().init_pipeline(source)
+        slow = not torchvision_usable()
         shared = [
             n for n in pipe.pretrained_component_names
-            if n not in DENOISERS
+            if n not in DENOISERS and not (slow and n == "processor")
         ]  # fmt: skip
         self._load_components(pipe, shared)
+        if slow:
+            pipe.update_components(processor=self._slow_processor(pipe, source))
+        if self.options.quantize_text_encoder and self.options.quantize != "none":
+            quantize_weights(pipe.text_encoder, self.options.quantize)
+        if self.options.vae_tiling and hasattr(pipe.vae, "enable_tiling"):
+            pipe.vae.enable_tiling()
         return pipe
+
+    def _slow_processor(self, pipe: Any, source: str) -> Any:
+        spec = pipe._component_specs["processor"]
+        where = spec.pretrained_model_name_or_path or source
+        try:
+            image, video = processor_configs(
+                where, spec.subfolder or "processor",
+                local_files_only=self.options.local_files_only,
+            )  # fmt: skip
+        except (OSError, ValueError) as exc:
+            raise EngineUnavailable(
+                f"cannot read the processor of {self.setting}={self.options.model!r}: {exc}"
+            ) from exc
+        return build_slow_processor(pipe.tokenizer, image, video)
 
     def _load_components(self, pipe: Any, names: list[str]) -> None:
         dtype = torch_dtype(self.options.dtype)
@@ -281,24 +339,9 @@ class MiniMaxH3Engine(DiffusionEngine):
                 return
             if name not in self._loaded:
                 self._load_components(pipe, [name])
-                module = getattr(pipe, name)
-                if self.options.fp8_layerwise:
-                    import torch
-
-                    module.enable_layerwise_casting(
-                        storage_dtype=torch.float8_e4m3fn,
-                        compute_dtype=torch_dtype(self.options.dtype),
-                    )
-                if self.options.cache != "none":
-                    module.enable_cache(cache_config(self.options))
+                before_placement(getattr(pipe, name), self.options)
             self._place(pipe)
-            module = getattr(pipe, name)
-            if self.options.attention_backend:
-                module.set_attention_backend(self.options.attention_backend)
-            if self.options.compile == "regional":
-                module.compile_repeated_blocks(fullgraph=True)
-            elif self.options.compile == "full":
-                module.compile(fullgraph=True)
+            after_placement(getattr(pipe, name), self.options)
             self._loaded.add("placed")
 
     def _place(self, pipe: Any) -> None:
@@ -317,7 +360,7 @@ class MiniMaxH3Engine(DiffusionEngine):
     def _render(
         self, pipe: Any, request: RenderRequest, progress: ProgressCallback, cancel: CancelToken
     ) -> Rendering:
-        preset = pick_preset(PRESETS, request_preset(request), self.options)
+        preset = pick_preset(PRESETS, request_preset(request), self.options, self.name)
         gw, gh = generation_size(
             request.width,
             request.height,
@@ -326,17 +369,25 @@ class MiniMaxH3Engine(DiffusionEngine):
             max_pixels=MAX_PIXELS,
         )
         h3 = plan_request(request, _has_audio)
+        if h3.left_out:
+            names = ", ".join(f"@{r.kind.value.capitalize()}{r.index}" for r in h3.left_out)
+            request.log(
+                f"minimax-h3 takes at most {MAX_TOTAL} references in all; left out: {names} "
+                "(those the prompt does not mention go first, last in request order first)"
+            )
         self._ensure(pipe, h3.workflow)
         segments = plan_segments(
             request, MINIMAX_H3_FRAMES.window, MINIMAX_H3_FRAMES.window, per_shot=False,
             split=split_frames,
         )  # fmt: skip
-        tracker = StepTracker(progress, cancel, len(segments) * preset.steps)
+        # MiniMaxH3Scheduler puts `steps` points on the schedule: steps - 1 transformer passes.
+        tracker = StepTracker(progress, cancel, len(segments) * max(1, preset.steps - 1))
         request.log(
             f"minimax-h3: {h3.workflow}, {len(h3.references)} reference(s), {len(segments)} "
             f"call(s) of {preset.steps} steps at {gw}x{gh}, preset {preset.name}"
         )
-        references = [self._reference(p, gw, gh) for p in h3.references]
+        rate = int(pipe.audio_sampling_rate)
+        references = [to_h3_reference(p, gw, gh, rate) for p in h3.references]
         chunks: list[np.ndarray] = []
         tracks: list[AudioTrack] = []
         previous: np.ndarray | None = None
@@ -404,13 +455,13 @@ class MiniMaxH3Engine(DiffusionEngine):
             out["last_image"] = Image.fromarray(fit_frame(load_image(h3.last_frame.path), gw, gh))
         return out
 
-    def _reference(self, planned: PlannedReference, gw: int, gh: int) -> Any:
-        return to_h3_reference(planned, gw, gh)
 
-
-def to_h3_reference(planned: PlannedReference, gw: int, gh: int) -> Any:
-    """A DecodedReference as the diffusers dataclass, decoded by our media layer (which keeps the
-    video's fps and its soundtrack's sample rate)."""
+def to_h3_reference(
+    planned: PlannedReference, gw: int, gh: int, audio_rate: int = AUDIO_RATE
+) -> Any:
+    """A DecodedReference as the diffusers dataclass, decoded by our media layer: a video keeps
+    its fps; sound is resampled to the audio VAE's rate here (the pipeline would need torchaudio
+    for it)."""
     import torch
     from diffusers.modular_pipelines.minimax_h3 import (
         MiniMaxH3AudioReference,
@@ -425,7 +476,7 @@ def to_h3_reference(planned: PlannedReference, gw: int, gh: int) -> Any:
     if planned.h3_kind == "image":
         return MiniMaxH3ImageReference(image=Image.fromarray(load_image(ref.path)))
     if planned.h3_kind == "audio":
-        track = load_audio(ref.path, max_seconds=MAX_REFERENCE_SECONDS)
+        track = load_audio(ref.path, sample_rate=audio_rate, max_seconds=MAX_REFERENCE_SECONDS)
         return MiniMaxH3AudioReference(
             audio=torch.from_numpy(track.samples), sample_rate=track.sample_rate
         )
@@ -436,7 +487,7 @@ def to_h3_reference(planned: PlannedReference, gw: int, gh: int) -> Any:
     audio = None
     sample_rate = None
     if _has_audio(ref):
-        track = load_audio(ref.path, max_seconds=MAX_REFERENCE_SECONDS)
+        track = load_audio(ref.path, sample_rate=audio_rate, max_seconds=MAX_REFERENCE_SECONDS)
         audio, sample_rate = torch.from_numpy(track.samples), track.sample_rate
     return MiniMaxH3VideoReference(frames=frames, fps=fps, audio=audio, sample_rate=sample_rate)
 

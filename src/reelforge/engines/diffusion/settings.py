@@ -62,3 +62,26 @@ class DiffusionSettings(BaseModel):
     engine_lora: str | None = Field(default=None, description="LoRA file, directory or hub id")
     engine_lora_weight_name: str | None = None
     engine_lora_scale: float = 1.0
+    engine_quantize: Literal["none", "int8", "fp8"] = Field(
+        default="none",
+        description="weight-only quantization of the transformer(s) with torchao: int8 or fp8",
+    )
+    engine_quantize_text_encoder: bool = Field(
+        default=False, description="quantize the text encoder too (same scheme)"
+    )
+    engine_presets: dict[str, str] = Field(
+        default_factory=dict,
+        description="which engine preset a request's preset runs, e.g. "
+        '{"ltx2:pro": "two_stage", "fast": "turbo"} (engine:preset or preset keys; '
+        "engines/diffusion/presets.py lists them)",
+    )
+    engine_ltx2_upsampler_model: str | None = Field(
+        default=None,
+        description="LTX-2 latent upsampler for the two_stage preset: a directory or hub id; "
+        "None = the latent_upsampler/ folder of engine_ltx2_model",
+    )
+    engine_context_parallel: Literal["none", "ulysses", "ring"] = Field(
+        default="none",
+        description="split one video's sequence across the ranks of a torchrun group "
+        "(ltx2, minimax-h3; docs/gpu.md)",
+    )

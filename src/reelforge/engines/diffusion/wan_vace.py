@@ -32,7 +32,6 @@ from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import TextToAudio, audio_steps, soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
-    Preset,
     Segment,
     StepTracker,
     check_counts,
@@ -61,6 +60,7 @@ from reelforge.engines.diffusion.loading import (
     load_component,
     load_pipeline,
 )
+from reelforge.engines.diffusion.presets import WAN_VACE, Preset
 from reelforge.media.types import CancelToken, ProgressCallback
 from reelforge.spec import ReferenceKind, ReferenceRole
 
@@ -75,10 +75,7 @@ NEGATIVE_PROMPT = (
     "disfigured, extra fingers, watermark, subtitles"
 )
 
-PRESETS = {
-    "fast": Preset("fast", steps=20, guidance_scale=5.0, max_short_edge=480),
-    "pro": Preset("pro", steps=40, guidance_scale=5.0, max_short_edge=720),
-}
+PRESETS = WAN_VACE  # fast, pro, turbo: engines/diffusion/presets.py
 
 
 class WanVaceEngine(DiffusionEngine):
@@ -118,7 +115,7 @@ class WanVaceEngine(DiffusionEngine):
         self, pipe: Any, request: RenderRequest, progress: ProgressCallback, cancel: CancelToken
     ) -> Rendering:
         preset_name = request_preset(request)
-        preset = pick_preset(PRESETS, preset_name, self.options)
+        preset = pick_preset(PRESETS, preset_name, self.options, self.name)
         gw, gh = generation_size(
             request.width,
             request.height,
