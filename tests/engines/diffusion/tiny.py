@@ -268,3 +268,46 @@ def build_minimax_h3(path: Path) -> Path:
     index["processor"] = ["transformers", "Qwen3VLProcessor", spec]
     index_path.write_text(json.dumps(index, indent=2))
     return path
+
+
+def build_stable_audio(path: Path) -> Path:
+    """A tiny StableAudioPipeline (text-to-audio for wan-vace): 8 kHz stereo, a 64x hop, at
+    most 2 s."""
+    from diffusers import (
+        AutoencoderOobleck,
+        EDMDPMSolverMultistepScheduler,
+        StableAudioDiTModel,
+        StableAudioPipeline,
+    )
+    from diffusers.pipelines.stable_audio import StableAudioProjectionModel
+    from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    tokenizer = ByT5Tokenizer(model_max_length=32)
+    text_encoder = T5EncoderModel(
+        T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1,
+                 num_heads=2, relative_attention_num_buckets=8)
+    ).eval()  # fmt: skip
+    transformer = StableAudioDiTModel(
+        sample_size=256, in_channels=4, num_layers=2, attention_head_dim=4,
+        num_attention_heads=2, num_key_value_attention_heads=1, out_channels=4,
+        cross_attention_dim=8, time_proj_dim=8, global_states_input_dim=16,
+        cross_attention_input_dim=8,
+    )  # fmt: skip
+    vae = AutoencoderOobleck(
+        encoder_hidden_size=4, downsampling_ratios=[8, 8], decoder_channels=4,
+        decoder_input_channels=4, audio_channels=2, channel_multiples=[1, 2], sampling_rate=8000,
+    )  # fmt: skip
+    projection = StableAudioProjectionModel(
+        text_encoder_dim=16, conditioning_dim=8, min_value=0, max_value=32
+    )
+    scheduler = EDMDPMSolverMultistepScheduler(
+        solver_order=2, prediction_type="v_prediction", sigma_data=1.0,
+        sigma_schedule="exponential",
+    )  # fmt: skip
+    pipe: Any = StableAudioPipeline(
+        vae=vae, text_encoder=text_encoder, projection_model=projection, tokenizer=tokenizer,
+        transformer=transformer, scheduler=scheduler,
+    )  # fmt: skip
+    pipe.save_pretrained(path)
+    return path

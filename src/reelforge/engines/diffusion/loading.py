@@ -263,7 +263,13 @@ def before_placement(module: Any, options: DiffusionOptions) -> None:
             storage_dtype=torch.float8_e4m3fn, compute_dtype=torch_dtype(options.dtype)
         )
     if options.cache != "none":
-        module.enable_cache(cache_config(options))
+        try:
+            module.enable_cache(cache_config(options))
+        except (ValueError, NotImplementedError) as exc:
+            raise EngineUnavailable(
+                f"engine_cache={options.cache!r} does not apply to {type(module).__name__} in "
+                f"this diffusers version: {exc}"
+            ) from exc
 
 
 def after_placement(module: Any, options: DiffusionOptions) -> None:
