@@ -276,7 +276,10 @@ def test_enters_from_the_left(media: dict[str, Path]) -> None:
     seen = [t for t in track if t is not None]
     xs = [t[0] for t in seen]
     assert xs[0] < W * 0.25 < xs[-1]
-    assert all(b >= a - 1.0 for a, b in itertools.pairwise(xs))  # left to right
+    # Left to right. While only part of the figure is in, the visible part's centroid can dip by
+    # a pixel or two as the body appears behind the leading arm (the keyed matte keeps the arm's
+    # true thin edge): a dip that small is not a reversal.
+    assert all(b >= a - 2.0 for a, b in itertools.pairwise(xs))
     assert track[-1] is not None and abs(track[-1][0] - W / 2) < W * 0.1  # stops at its spot
 
 

@@ -25,6 +25,12 @@ from reelforge.engines.preview.camera import (
 )
 from reelforge.engines.preview.compose import Placement, Plate, Sprite, composite, render_plate
 from reelforge.engines.preview.cutout import Cutout, ImageStats, cut_out, image_stats
+from reelforge.engines.preview.framing import (
+    common_window,
+    find_subject,
+    framed_plate,
+    wants_close_up,
+)
 from reelforge.engines.preview.grade import apply_grade
 from reelforge.engines.preview.motion import estimate_motion
 from reelforge.engines.preview.reframe import crop_centre
@@ -197,6 +203,9 @@ def prepare_scene(request: RenderRequest, cancel: CancelToken) -> Scene:
     all_sub = [v for _, sub in views for v in sub]
     extent = view_extent(all_bg, width, height)
     max_zoom = max(v.zoom for v in all_bg)
+    window = common_window(all_bg, width, height)
+    half_active = _active_height(request) / 2.0
+    window = (window[0], max(window[1], -half_active), window[2], min(window[3], half_active))
 
     sources: dict[tuple[object, ...], PlateSource] = {}
     try:
@@ -206,7 +215,9 @@ def prepare_scene(request: RenderRequest, cancel: CancelToken) -> Scene:
             for key in keys:
                 if key not in sources:
                     _check_cancel(cancel)
-                    sources[key] = _plate_source(key, request, images, stats, extent, max_zoom)
+                    sources[key] = _plate_source(
+                        key, request, images, stats, extent, max_zoom, window
+                    )
                     request.log(f"preview: plate {_label(key)}")
             plates.append((sources[keys[0]], sources[keys[1]] if len(keys) > 1 else None))
 
@@ -381,6 +392,7 @@ def _plate_source(
     stats: dict[int, ImageStats],
     extent: tuple[float, float],
     max_zoom: float,
+    window: tuple[float, float, float, float],
 ) -> PlateSource:
     kind = key[0]
     if kind == "pinned":
@@ -390,7 +402,19 @@ def _plate_source(
     assert isinstance(look, Look)
     if kind == "image":
         assert isinstance(key[1], int)
-        plate = _still_plate(images[key[1]], extent, max_zoom)
+        rgb = images[key[1]]
+        close_up = wants_close_up(request.prompt)
+        subject = find_subject(rgb, close_up)
+        if subject is None:
+            plate = _still_plate(rgb, extent, max_zoom)
+        else:
+            oversample = min(MAX_PLATE_OVERSAMPLE, max(1.0, max_zoom))
+            plate, extended = framed_plate(rgb, subject, window, extent, oversample)
+            request.log(
+                f"preview: @Image{key[1]} framed on {len(subject.faces)} face(s)"
+                + (" (close-up)" if close_up else " (whole person)")
+                + (", on an extended plate" if extended else "")
+            )
         return StillPlate(Plate(apply_grade(plate.image, look), plate.px_per_unit, plate.anchor))
     if kind == "video":
         ref = next(r for r in _plate_videos(request) if r.index == key[1])
