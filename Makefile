@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test check bench bench-create clean
+.PHONY: run test check bench bench-create fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: $(VENV)/.installed-dev
 
 bench-create: $(VENV)/.installed-dev
 	$(BIN)/python bench/create.py --write
+
+# The property-based run over the OpenAPI document, longer than in `make test`: 100 examples per
+# operation and mode, at most 15 minutes; zero 5xx answers expected.
+fuzz: $(VENV)/.installed-dev
+	REELFORGE_FUZZ_EXAMPLES=100 REELFORGE_FUZZ_SECONDS=900 $(BIN)/python -m pytest -q -s \
+		--timeout=1200 tests/api/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
