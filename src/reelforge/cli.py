@@ -183,31 +183,71 @@ def _main(
     ctx.obj = _Context(url=url, api_key=api_key)
 
 
+def _settings_or_exit(**update: Any) -> Any:
+    """Settings from the environment (and `update`), or one clear line and exit 2."""
+    from pydantic import ValidationError
+
+    from reelforge.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        _fail(f"bad setting REELFORGE_{where.upper().replace('.', '__')}: {first['msg']}", code=2)
+    update = {k: v for k, v in update.items() if v is not None}
+    return settings.model_copy(update=update) if update else settings
+
+
+def _bind(host: str, port: int) -> Any:
+    """The listening socket, bound before anything is created or printed; one line and exit 2
+    when the address cannot be had (port taken, no such address, no permission)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code=2)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code=2)
+    sock.set_inheritable(True)
+    return sock
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option("--port", min=1, max=65535)] = None,
 ) -> None:
-    """Run the API and, in embedded mode, the workers in one process."""
-    from reelforge.settings import Settings
+    """Run the API and, in embedded mode, the workers in one process.
 
-    settings = Settings()
-    update: dict[str, Any] = {}
-    if host is not None:
-        update["host"] = host
-    if port is not None:
-        update["port"] = port
-    if update:
-        settings = settings.model_copy(update=update)
+    Start-up checks the settings and binds the port before it creates or prints anything; a bad
+    setting or a taken port is one line on stderr and exit status 2."""
+    settings = _settings_or_exit(host=host, port=port)
+    from reelforge.api.app import check_settings, create_app
+
+    try:
+        check_settings(settings)
+    except ReelforgeError as exc:
+        _fail(f"bad setting {exc.param}: {exc.message}", code=2)
+    sock = _bind(settings.host, settings.port)
     from reelforge.logs import configure_logging
 
     configure_logging(settings.log_level, json_logs=settings.log_format == "json")
-    from reelforge.api.app import create_app
-
     application = create_app(settings)
     import uvicorn
 
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    server = uvicorn.Server(uvicorn.Config(application, log_level="info"))
+    server.run(sockets=[sock])
+    if not server.started:
+        raise typer.Exit(3)  # start-up failed; the log says why
 
 
 @app.command()
@@ -400,11 +440,56 @@ def keys_create(
     scope: Annotated[
         list[str] | None, typer.Option("--scope", help="Scope to grant (repeatable).")
     ] = None,
+    admin: Annotated[
+        bool,
+        typer.Option(
+            "--admin",
+            help="Create an admin key directly in the data directory's database, with no "
+            "server and no key (recovery: run it on the server as the service's user).",
+        ),
+    ] = False,
 ) -> None:
     """Create a key; its secret is printed only now."""
+    if admin:
+        typer.echo(json.dumps(_create_admin_key_offline(name), indent=2))
+        return
     with _client(ctx) as client:
         created = client.create_key(name, scope)
     typer.echo(json.dumps(created, indent=2))
+
+
+def _create_admin_key_offline(name: str) -> dict[str, Any]:
+    """An admin key written straight into the store that `REELFORGE_DATA_DIR` /
+    `REELFORGE_DATABASE_URL` name (the server may be running or not), saved owner-only to
+    `<data_dir>/admin_key` as well."""
+    from reelforge.platform.keys import ALL_SCOPES, KeyLimits, KeyRing, save_admin_key
+    from reelforge.storage.signing import signing_secret
+    from reelforge.store.database import open_database, private_dir
+    from reelforge.store.key_repository import KeyRepository
+    from reelforge.store.secret_box import SecretBox
+
+    settings = _settings_or_exit()
+    try:
+        private_dir(settings.data_dir)
+        configured = settings.signing_key.get_secret_value() if settings.signing_key else None
+        box = SecretBox.from_signing_secret(signing_secret(configured, settings.signing_key_path))
+        database = open_database(settings.resolved_database_url)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot open the store of {settings.data_dir}: {exc}", code=2)
+    try:
+        created = KeyRing(KeyRepository(database, box)).create(name, ALL_SCOPES, limits=KeyLimits())
+    except ReelforgeError as exc:
+        _fail(exc.message, code=2)
+    finally:
+        database.dispose()
+    save_admin_key(settings.admin_key_path, created.key)
+    return {
+        "id": created.record.id,
+        "name": created.record.name,
+        "scopes": list(created.record.scopes),
+        "key": created.key,
+        "saved_to": str(settings.admin_key_path),
+    }
 
 
 @keys_app.command("list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
 
@@ -43,3 +44,33 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+_SECRET_QUERY = re.compile(
+    r"((?:^|[?&])(?:signature|sig|token|X-Amz-Signature|X-Amz-Credential)=)[^&#\s]*", re.I
+)
+
+
+def redact_url(text: str) -> str:
+    """`text` with the values of signed-link query parameters replaced by `REDACTED`: a
+    download link (`?expires=...&signature=...`) is a bearer credential for its lifetime."""
+    return _SECRET_QUERY.sub(r"\1REDACTED", text)
+
+
+class RedactSignedLinks(logging.Filter):
+    """On uvicorn's access logger: its path argument (`"GET /v1/...?signature=... HTTP/1.1"`)
+    is written without the signature."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_url(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_url(record.msg)
+        return True
+
+
+def install_access_log_redaction() -> None:
+    """Called when the app starts (after the server set its loggers up); idempotent."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSignedLinks) for f in access.filters):
+        access.addFilter(RedactSignedLinks())

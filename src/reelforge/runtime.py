@@ -34,6 +34,7 @@ from reelforge.store.database import open_database
 from reelforge.store.file_repository import FileRepository
 from reelforge.store.job_repository import JobRepository
 from reelforge.store.key_repository import KeyRepository
+from reelforge.store.secret_box import SecretBox
 
 log = logging.getLogger("reelforge")
 
@@ -68,9 +69,9 @@ def build_runtime(
     database = open_database(settings.resolved_database_url)
     storage = open_storage(settings.resolved_storage_url, settings, settings.data_dir / "cache")
     configured = settings.signing_key.get_secret_value() if settings.signing_key else None
-    signer = UrlSigner(
-        signing_secret(configured, settings.signing_key_path), settings.download_url_ttl_seconds
-    )
+    secret = signing_secret(configured, settings.signing_key_path)
+    signer = UrlSigner(secret, settings.download_url_ttl_seconds)
+    secret_box = SecretBox.from_signing_secret(secret)  # webhook secrets at rest
     files = FileRepository(database)
     intake = ReferenceIntake(
         storage, files, settings.limits.to_limits(), allow_private_urls=settings.allow_private_urls
@@ -115,6 +116,7 @@ def build_runtime(
         ),
         database,
         allow_private_urls=settings.allow_private_urls,
+        secret_box=secret_box,
     )
     events = WebhookEvents(
         webhooks, views, service.load, bodies=WEBHOOK_BODIES, clock=service.clock
@@ -132,7 +134,8 @@ def build_runtime(
     service.attach_queue(workflows)
     return Runtime(
         settings=settings, database=database, storage=storage, signer=signer,
-        keys=KeyRing(KeyRepository(database), default_balance=settings.default_key_balance),
+        keys=KeyRing(KeyRepository(database, secret_box),
+                     default_balance=settings.default_key_balance),
         files=files, intake=intake, jobs=service, submissions=submissions, views=views,
         prices=prices, credits=credits, webhooks=webhooks, workflows=workflows, engines=engines,
         events=events,

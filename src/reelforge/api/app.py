@@ -33,26 +33,56 @@ from reelforge.api.usage.routes import router as usage_router
 from reelforge.api.videos.routes import router as videos_router
 from reelforge.api.videos.webhook_routes import router as webhooks_router
 from reelforge.engines.registry import EngineRegistry
-from reelforge.logs import request_id_var
+from reelforge.errors import InvalidRequest
+from reelforge.logs import install_access_log_redaction, request_id_var
+from reelforge.platform.keys import check_key_format
 from reelforge.platform.metrics import HttpCounters
 from reelforge.platform.moderation import ModerationPolicy
 from reelforge.runtime import Background, build_runtime
 from reelforge.settings import Settings
+from reelforge.storage.signing import MIN_SECRET_BYTES
+from reelforge.store.database import private_dir, private_file, secure_sqlite_file
 
 log = logging.getLogger("reelforge")
 
 
-def _announce(settings: Settings, admin_key: str | None) -> None:
+def _announce(settings: Settings, generated_key: str | None) -> None:
+    """The start line; the admin key itself only when reelforge generated it (an operator's
+    `REELFORGE_BOOTSTRAP_KEY` is never echoed)."""
     url = settings.resolved_public_url
     lines = [f"reelforge {__version__} serving at {url} (docs: {url}/docs)"]
-    if admin_key:
+    if generated_key:
         lines += [
             f"admin API key (shown once, saved to {settings.admin_key_path}):",
-            f"  {admin_key}",
+            f"  {generated_key}",
         ]
+    elif settings.bootstrap_key:
+        lines.append("admin API key: the one in REELFORGE_BOOTSTRAP_KEY")
     else:
         lines.append(f"admin API key: see {settings.admin_key_path}")
     print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def check_settings(settings: Settings) -> None:
+    """What start-up would trip on, checked before anything is created or printed; raises
+    `InvalidRequest` with one line to show (`reelforge serve` exits with it)."""
+    if settings.bootstrap_key is not None:
+        check_key_format(settings.bootstrap_key.get_secret_value(), param="REELFORGE_BOOTSTRAP_KEY")
+    if settings.signing_key is not None:
+        n = len(settings.signing_key.get_secret_value().encode())
+        if n < MIN_SECRET_BYTES:
+            raise InvalidRequest(
+                f"REELFORGE_SIGNING_KEY is {n} bytes; at least {MIN_SECRET_BYTES}",
+                param="REELFORGE_SIGNING_KEY",
+            )
+
+
+def _private_files(settings: Settings) -> None:
+    """Owner-only data: the data directory 0700, the SQLite files (the job store and DBOS's)
+    0600 before SQLite creates them, whatever the umask."""
+    private_dir(settings.data_dir)
+    secure_sqlite_file(settings.resolved_dbos_database_url)
+    secure_sqlite_file(settings.resolved_database_url)
 
 
 def create_app(
@@ -65,15 +95,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_settings(settings)
+        await asyncio.to_thread(_private_files, settings)
         runtime = await asyncio.to_thread(build_runtime, settings, engine_registry, moderation)
         background = Background(runtime, hosted_engines=None)
         try:
+            install_access_log_redaction()
             for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
                 log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
             preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
             admin_key = runtime.keys.bootstrap(settings.admin_key_path, preset)
+            for path in (settings.admin_key_path, settings.signing_key_path):
+                private_file(path)  # written 0600; tightened if an older version left it open
             if settings.print_admin_key:
-                _announce(settings, admin_key)
+                _announce(settings, admin_key if preset is None else None)
             await asyncio.to_thread(background.start)
             install_services(
                 app.state,

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from reelforge.errors import AuthenticationFailed, InvalidRequest, NotFound, PermissionDenied
+from reelforge.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+)
 from reelforge.store.key_repository import ApiKeyRecord, KeyRepository
 
 KEY_PREFIX = "rf_"
@@ -54,6 +60,17 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+def check_key_format(key: str, *, param: str = "key") -> None:
+    """`rf_` followed by at least 32 characters (API.md); raises `InvalidRequest` naming it."""
+    if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + 32:
+        raise InvalidRequest(
+            f"a key must start with {KEY_PREFIX!r} followed by at least 32 characters "
+            f"(this one has {max(len(key) - len(KEY_PREFIX), 0)})",
+            code="invalid_request.key_format",
+            param=param,
+        )
+
+
 def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
@@ -89,12 +106,7 @@ class KeyRing:
         if not name or len(name) > 200:
             raise InvalidRequest("name must be 1..200 characters", param="name")
         key = key or new_key()
-        if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + 32:
-            raise InvalidRequest(
-                f"a key must start with {KEY_PREFIX!r} followed by at least 32 characters",
-                code="invalid_request.key_format",
-                param="key",
-            )
+        check_key_format(key)
         record = ApiKeyRecord(
             id="key_" + secrets.token_hex(8),
             name=name,
@@ -138,23 +150,39 @@ class KeyRing:
         return record
 
     def revoke(self, key_id: str) -> ApiKeyRecord:
+        """Revoke a key; the last active admin key cannot be (409 `conflict.last_admin_key`):
+        nothing could create another one over the API afterwards."""
         self.get(key_id)
-        self._repo.revoke(key_id, self._clock())
+        if self._repo.revoke(key_id, self._clock(), keep_an_admin=True) is None:
+            raise Conflict(
+                f"{key_id} is the last active admin key; revoking it would leave no key that "
+                "can manage keys. Create another admin key first (POST /v1/keys with "
+                'scopes ["admin"], or `reelforge keys create --admin` on the server)',
+                code="conflict.last_admin_key",
+                param="id",
+            )
         return self.get(key_id)
 
     def bootstrap(self, admin_key_path: Path, preset_key: str | None) -> str | None:
         """On an empty store create the admin key (the preset one if given), save it owner-only
         and return it; return None when keys already exist."""
+        self._repo.seal_plain_secrets()
         if self._repo.count() > 0:
             return None
         created = self.create("admin", ALL_SCOPES, key=preset_key, limits=KeyLimits())
-        admin_key_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = admin_key_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(created.key + "\n")
-        os.replace(tmp, admin_key_path)
+        save_admin_key(admin_key_path, created.key)
         return created.key
+
+
+def save_admin_key(path: Path, key: str) -> None:
+    """Write `key` to `path` whole, readable by the owner only (0600 whatever the umask)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(key + "\n")
+    os.replace(tmp, path)
 
 
 def require_scope(record: ApiKeyRecord, scope: Scope) -> None:

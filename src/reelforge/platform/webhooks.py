@@ -50,6 +50,7 @@ from reelforge.intake.fetch import (
     SafeFetcher,
 )
 from reelforge.store.key_repository import KeyRepository
+from reelforge.store.secret_box import SecretBox
 from reelforge.store.webhook_repository import (
     DeliveryStatus,
     EventLog,
@@ -340,9 +341,14 @@ def _failure(status_code: int | None, error_code: str, message: str, retry: bool
 
 
 def open_webhooks(
-    config: WebhookConfig, database: sa.Engine, *, allow_private_urls: bool
+    config: WebhookConfig,
+    database: sa.Engine,
+    *,
+    allow_private_urls: bool,
+    secret_box: SecretBox | None = None,
 ) -> WebhookDispatcher:
-    """The dispatcher of one process (not started)."""
+    """The dispatcher of one process (not started); `secret_box` opens the keys' sealed webhook
+    secrets (the one the key ring seals them with)."""
     policy = FetchPolicy(
         allow_private=allow_private_urls,
         connect_timeout=min(5.0, config.timeout_seconds),
@@ -350,7 +356,7 @@ def open_webhooks(
         max_redirects=0,
         user_agent=f"reelforge-webhooks/{__version__}",
     )
-    keys = KeyRepository(database)
+    keys = KeyRepository(database, secret_box)
 
     def secret_for(key_id: str) -> str | None:
         record = keys.by_id(key_id)

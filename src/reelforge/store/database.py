@@ -1,7 +1,14 @@
-"""Open the job store: create the engine (SQLite in WAL mode by default) and migrate it."""
+"""Open the job store: create the engine (SQLite in WAL mode by default) and migrate it.
+
+SQLite files are owner-only whatever the umask: `secure_sqlite_file` creates the database file
+0600 before SQLite opens it (SQLite gives its `-wal` and `-shm` files the database file's mode)
+and tightens one left by an older version; `private_dir` creates a directory 0700.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,9 +21,7 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 def open_database(url: str) -> sa.Engine:
     """Create the engine and bring the schema to the newest migration."""
     if url.startswith("sqlite"):
-        db_path = url.split("///", 1)[-1]
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        secure_sqlite_file(url)
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
@@ -27,6 +32,49 @@ def open_database(url: str) -> sa.Engine:
         engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
     migrate(engine)
     return engine
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///...` URL; None for other databases and in-memory SQLite."""
+    if not url.startswith("sqlite"):
+        return None
+    db_path = url.split("///", 1)[-1].split("?", 1)[0]
+    if not db_path or db_path == ":memory:" or "mode=memory" in url:
+        return None
+    return Path(db_path)
+
+
+def private_dir(path: Path) -> None:
+    """Create `path` (and its parents) owner-only (0700); an existing one is tightened to 0700
+    when this process owns it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+        path.chmod(0o700)
+
+
+def secure_sqlite_file(url: str) -> None:
+    """Create the SQLite file of `url` empty and 0600 before SQLite does (its directory 0700 if
+    it is new), or tighten an existing one and its `-wal`/`-shm`/`-journal` files to 0600."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        private_file(file)
+
+
+def private_file(path: Path) -> None:
+    """Tighten an existing file this process owns to 0600 (no-op when missing)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+        path.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

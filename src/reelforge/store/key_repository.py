@@ -1,4 +1,5 @@
-"""Rows of `api_keys`."""
+"""Rows of `api_keys`. Webhook secrets are stored sealed when the repository has a
+`SecretBox` (`store/secret_box.py`), and opened as rows are read."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from reelforge.store.secret_box import PREFIX as SEALED_PREFIX
+from reelforge.store.secret_box import SecretBox
 from reelforge.store.tables import api_keys
+
+ADMIN_SCOPE = "admin"
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,14 @@ class ApiKeyRecord:
     max_active_jobs: int | None = None
 
 
-def _record(row: sa.Row[tuple[object, ...]]) -> ApiKeyRecord:
+def _record(row: sa.Row[tuple[object, ...]], box: SecretBox | None = None) -> ApiKeyRecord:
     m = row._mapping
+    secret = m["webhook_secret"]
     return ApiKeyRecord(
         id=m["id"],
         name=m["name"],
         scopes=tuple(m["scopes"]),
-        webhook_secret=m["webhook_secret"],
+        webhook_secret=box.open(secret, context=m["id"]) if box is not None else secret,
         created_at=m["created_at"],
         last_used_at=m["last_used_at"],
         revoked_at=m["revoked_at"],
@@ -42,8 +48,13 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ApiKeyRecord:
 
 
 class KeyRepository:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, box: SecretBox | None = None) -> None:
         self._engine = engine
+        self._box = box
+
+    def _seal(self, record: ApiKeyRecord) -> str:
+        secret = record.webhook_secret
+        return self._box.seal(secret, context=record.id) if self._box is not None else secret
 
     def insert(self, record: ApiKeyRecord, key_hash: str) -> None:
         with self._engine.begin() as conn:
@@ -53,7 +64,7 @@ class KeyRepository:
                     name=record.name,
                     key_hash=key_hash,
                     scopes=list(record.scopes),
-                    webhook_secret=record.webhook_secret,
+                    webhook_secret=self._seal(record),
                     created_at=record.created_at,
                     balance=record.balance,
                     daily_budget=record.daily_budget,
@@ -69,27 +80,60 @@ class KeyRepository:
     def by_hash(self, key_hash: str) -> ApiKeyRecord | None:
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
-        return _record(row) if row else None
+        return _record(row, self._box) if row else None
 
     def by_id(self, key_id: str) -> ApiKeyRecord | None:
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
-        return _record(row) if row else None
+        return _record(row, self._box) if row else None
 
     def all(self) -> list[ApiKeyRecord]:
         with self._engine.connect() as conn:
             rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at)).all()
-        return [_record(r) for r in rows]
+        return [_record(r, self._box) for r in rows]
 
     def touch(self, key_id: str, now: float) -> None:
         with self._engine.begin() as conn:
             conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now))
 
-    def revoke(self, key_id: str, now: float) -> bool:
-        with self._engine.begin() as conn:
-            res = conn.execute(
-                api_keys.update()
-                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+    def revoke(self, key_id: str, now: float, *, keep_an_admin: bool = False) -> bool | None:
+        """Revoke an active key: True; False when it is not active. With `keep_an_admin`,
+        None (nothing changed) when it is the last active admin key; the check and the update
+        are one transaction holding the write lock (SQLite) or the admin rows (PostgreSQL), so
+        two admins revoking each other at once cannot both succeed."""
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(immediate=True)  # BEGIN IMMEDIATE on SQLite
+            with conn.begin():
+                if keep_an_admin:
+                    active = sa.select(api_keys.c.id, api_keys.c.scopes).where(
+                        api_keys.c.revoked_at.is_(None)
+                    )
+                    if conn.dialect.name == "postgresql":
+                        active = active.with_for_update()
+                    admins = {row.id for row in conn.execute(active) if ADMIN_SCOPE in row.scopes}
+                    if admins == {key_id}:
+                        return None
+                res = conn.execute(
+                    api_keys.update()
+                    .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
         return res.rowcount > 0
+
+    def seal_plain_secrets(self) -> int:
+        """Seal webhook secrets stored before sealing existed; the number sealed."""
+        if self._box is None:
+            return 0
+        sealed = 0
+        with self._engine.begin() as conn:
+            rows = conn.execute(sa.select(api_keys.c.id, api_keys.c.webhook_secret)).all()
+            for row in rows:
+                if row.webhook_secret.startswith(SEALED_PREFIX):
+                    continue
+                conn.execute(
+                    api_keys.update()
+                    .where(api_keys.c.id == row.id, api_keys.c.webhook_secret == row.webhook_secret)
+                    .values(webhook_secret=self._box.seal(row.webhook_secret, context=row.id))
+                )
+                sealed += 1
+        return sealed

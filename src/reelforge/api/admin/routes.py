@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from reelforge.api.deps import AdminKey, AnyKey, CreditsDep, KeysDep, OptionsDep
-from reelforge.platform.keys import DEFAULT_SCOPES, KeyLimits
+from reelforge.platform.keys import DEFAULT_SCOPES, KeyLimits, Scope
 from reelforge.store.key_repository import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -79,7 +79,11 @@ def me(key: AnyKey, options: OptionsDep) -> dict[str, Any]:
         "max_active_jobs": key.max_active_jobs or options.max_active_jobs,
         "daily_budget": key.daily_budget,
     }
-    return {**key_object(key), "webhook_secret": key.webhook_secret, "limits": limits}
+    # The webhook secret signs the webhooks of the jobs a key creates: only a key that can
+    # create jobs (and so set webhook URLs), or an admin, may read it.
+    manages_webhooks = Scope.GENERATE.value in key.scopes or Scope.ADMIN.value in key.scopes
+    secret = key.webhook_secret if manages_webhooks else None
+    return {**key_object(key), "webhook_secret": secret, "limits": limits}
 
 
 @router.post("/{key_id}/credits", summary="Add credits to a key (admin)")
