@@ -311,3 +311,16 @@ def build_stable_audio(path: Path) -> Path:
     )  # fmt: skip
     pipe.save_pretrained(path)
     return path
+
+
+def build_ltx2_upsampler(path: Path) -> Path:
+    """A tiny LTX-2 latent upsampler (2x spatial) for the tiny LTX-2's 4 latent channels."""
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
+
+    torch.manual_seed(0)
+    model: Any = LTX2LatentUpsamplerModel(
+        in_channels=4, mid_channels=32, num_blocks_per_stage=1, dims=3, spatial_upsample=True,
+        temporal_upsample=False, rational_spatial_scale=2.0, use_rational_resampler=False,
+    )  # fmt: skip
+    model.save_pretrained(path)
+    return path

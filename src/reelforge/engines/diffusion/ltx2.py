@@ -24,9 +24,15 @@ colour-matched to the first chunk.
 
 Presets assume a distilled transformer (LTX-2.5's `transformer/`, or LTX-2 with the distilled
 LoRA): both run the 8 distilled sigmas with guidance 1; `engine_steps` switches to a plain
-schedule of that many steps (with `engine_guidance_scale`, e.g. 3.0, for full checkpoints). The
-two-stage latent upsampling recipe (`LTX2LatentUpsamplePipeline`) is left out: the output is
-upscaled by `fit_frame` instead.
+schedule of that many steps (with `engine_guidance_scale`, e.g. 3.0, for full checkpoints; or the
+`full` preset).
+
+Two-stage preset (`two_stage`, e.g. `engine_presets={"ltx2:pro": "two_stage"}`): the canvas is a
+multiple of 64; stage 1 runs the 8 distilled sigmas at half the canvas and returns latents; the
+latent upsampler (`LTX2LatentUpsamplePipeline` over `LTX2LatentUpsamplerModel`, from
+`engine_ltx2_upsampler_model` or the checkpoint's `latent_upsampler/` folder) doubles them; stage 2
+refines them at the full canvas with the 3 stage-2 distilled sigmas (`noise_scale` = the first
+one), the stage-1 audio latents and the same conditions, and decodes.
 """
 
 from __future__ import annotations
@@ -39,7 +45,6 @@ from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import reference_soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
-    Preset,
     Segment,
     StepTracker,
     check_counts,
@@ -60,7 +65,14 @@ from reelforge.engines.diffusion.fit import (
     split_frames,
     to_uint8_frames,
 )
-from reelforge.engines.diffusion.loading import import_diffusers, load_pipeline
+from reelforge.engines.diffusion.loading import (
+    EngineUnavailable,
+    import_diffusers,
+    is_local,
+    load_pipeline,
+    torch_dtype,
+)
+from reelforge.engines.diffusion.presets import LTX2, LTX2_DISTILLED_SIGMAS, Preset
 from reelforge.media.types import AudioTrack, CancelToken, ProgressCallback
 from reelforge.spec import ReferenceKind, ReferenceRole
 
@@ -75,15 +87,9 @@ VIDEO_STRENGTH = 0.5
 MAX_SEQUENCE_LENGTH = 1024
 NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
-# DISTILLED_SIGMA_VALUES of diffusers.pipelines.ltx2.utils (8 steps).
-DISTILLED_SIGMAS = (1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875)
-
-PRESETS = {
-    "fast": Preset(
-        "fast", steps=8, guidance_scale=1.0, max_short_edge=512, sigmas=DISTILLED_SIGMAS
-    ),
-    "pro": Preset("pro", steps=8, guidance_scale=1.0, max_short_edge=768, sigmas=DISTILLED_SIGMAS),
-}
+DISTILLED_SIGMAS = LTX2_DISTILLED_SIGMAS
+PRESETS = LTX2  # fast, pro, two_stage, full: engines/diffusion/presets.py
+TWO_STAGE_MULTIPLE = 64  # the half-size first stage must still be a multiple of 32
 
 
 class Ltx2Engine(DiffusionEngine):
@@ -99,31 +105,75 @@ class Ltx2Engine(DiffusionEngine):
             {ReferenceKind.IMAGE: 9, ReferenceKind.VIDEO: 1, ReferenceKind.AUDIO: 1},
         )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._upsampler: Any = None
+
     def _load(self) -> Any:
         diffusers = import_diffusers()
         return load_pipeline(
             diffusers.LTX2ConditionPipeline, self.options, self.source(), self.setting
         )
 
+    def upsample_pipeline(self, pipe: Any) -> Any:
+        """`LTX2LatentUpsamplePipeline` over the loaded VAE and the latent upsampler (loaded on
+        the first two-stage job, kept)."""
+        if self._upsampler is None:
+            from diffusers.pipelines.ltx2 import (
+                LTX2LatentUpsamplePipeline,
+                LTX2LatentUpsamplerModel,
+            )
+
+            source = self.options.ltx2_upsampler_model or self.source()
+            subfolder = "latent_upsampler"
+            if self.options.ltx2_upsampler_model and is_local(source):
+                from pathlib import Path
+
+                if (Path(source).expanduser() / "config.json").is_file():
+                    subfolder = ""
+            try:
+                model = LTX2LatentUpsamplerModel.from_pretrained(
+                    source, subfolder=subfolder or None, dtype=torch_dtype(self.options.dtype),
+                    local_files_only=self.options.local_files_only or None,
+                )  # fmt: skip
+            except (OSError, ValueError) as exc:
+                raise EngineUnavailable(
+                    f"the two_stage preset needs the LTX-2 latent upsampler: set "
+                    f"engine_ltx2_upsampler_model or add latent_upsampler/ to {source!r} ({exc})"
+                ) from exc
+            model.to(pipe.vae.device)
+            upsampler: Any = LTX2LatentUpsamplePipeline(vae=pipe.vae, latent_upsampler=model)
+            upsampler.set_progress_bar_config(disable=True)
+            self._upsampler = upsampler
+        return self._upsampler
+
     def _render(
         self, pipe: Any, request: RenderRequest, progress: ProgressCallback, cancel: CancelToken
     ) -> Rendering:
-        preset = pick_preset(PRESETS, request_preset(request), self.options)
+        preset = pick_preset(PRESETS, request_preset(request), self.options, self.name)
         gw, gh = generation_size(
             request.width,
             request.height,
-            multiple=CANVAS_MULTIPLE,
+            multiple=TWO_STAGE_MULTIPLE if preset.two_stage else CANVAS_MULTIPLE,
             max_short_edge=preset.max_short_edge,
         )
         segments = plan_segments(
             request, FIRST_WINDOW, NEXT_WINDOW, per_shot=True, split=split_frames
         )
         steps = len(preset.sigmas) if preset.sigmas else preset.steps
+        if preset.two_stage:
+            steps += len(preset.stage2_sigmas or ())
+            self.upsample_pipeline(pipe)  # fail before any step when the upsampler is missing
         tracker = StepTracker(progress, cancel, len(segments) * steps)
         images = _images(request, gw, gh)
         video = _video(request, gw, gh)
         request.log(
             f"ltx2: {len(segments)} call(s) of {steps} steps at {gw}x{gh}, preset {preset.name}"
+            + (
+                f" (stage 1 at {gw // 2}x{gh // 2}, 2x latent upsampler)"
+                if preset.two_stage
+                else ""
+            )
         )
         chunks: list[np.ndarray] = []
         tracks: list[AudioTrack] = []
@@ -252,29 +302,48 @@ class Ltx2Engine(DiffusionEngine):
             if preset.sigmas
             else {"num_inference_steps": preset.steps}
         )
-        video, audio = pipe(
+        common: dict[str, Any] = dict(
             conditions=conditions or None,
             prompt=plain_mentions(seg.prompt),
             negative_prompt=NEGATIVE_PROMPT,
-            height=gh,
-            width=gw,
             num_frames=native,
             frame_rate=float(NATIVE_FPS),
             generator=generator(request.seed + seg.shot * 1009 + offset),
             use_cross_timestep=self.use_cross_timestep,
             max_sequence_length=self.max_sequence_length,
-            output_type="np",
             return_dict=False,
             callback_on_step_end=tracker.callback,
             **guidance,
-            **schedule,
         )
+        if preset.two_stage:
+            video, audio = self._two_stage(pipe, preset, gw, gh, native, common, schedule)
+        else:
+            video, audio = pipe(height=gh, width=gw, output_type="np", **common, **schedule)
         frames = to_uint8_frames(video[0])
         samples = audio[0].float().cpu().numpy().astype(np.float32)
         if samples.ndim == 1:
             samples = samples[None, :]
         rate = int(pipe.vocoder.config.output_sampling_rate)
         return frames, AudioTrack(samples=samples, sample_rate=rate)
+
+    def _two_stage(
+        self, pipe: Any, preset: Preset, gw: int, gh: int, native: int, common: dict[str, Any],
+        schedule: dict[str, Any],
+    ) -> tuple[Any, Any]:  # fmt: skip
+        """Stage 1 at half the canvas -> 2x latent upsampling -> stage 2 at the full canvas."""
+        latents, audio_latents = pipe(
+            height=gh // 2, width=gw // 2, output_type="latent", **common, **schedule
+        )
+        upsampled = self.upsample_pipeline(pipe)(
+            latents=latents, height=gh // 2, width=gw // 2, num_frames=native,
+            output_type="latent", return_dict=False,
+        )[0]  # fmt: skip
+        stage2 = list(preset.stage2_sigmas or LTX2_DISTILLED_SIGMAS[-3:])
+        return pipe(
+            height=gh, width=gw, latents=upsampled, audio_latents=audio_latents,
+            sigmas=stage2, num_inference_steps=len(stage2), noise_scale=stage2[0],
+            output_type="np", **common,
+        )  # fmt: skip
 
 
 def _images(
