@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import ADMIN_KEY
-from tests.dialects.server import running_reelforge
+from reelforge.api.app import create_app
+from tests.conftest import ADMIN_KEY, make_settings
+from tests.dialects.server import running_reelforge, serve_app
+from tests.fixtures.engines.basic import fixture_registry
 from tests.postgres import postgres_url
 
 __all__ = ["postgres_url"]
@@ -231,6 +233,10 @@ def test_hostile_uploads_on_v1_files(sqlite_server: tuple[str, str]) -> None:
         status, _, data = conn.request("POST", "/v1/files", body, ctype)
         assert status == 400 and code in data.decode(), data
         assert conn.request("GET", "/v1/videos?limit=1")[0] == 200 and conn.same_socket
+    # A file name longer than a file system allows (stored with the file record).
+    body, ctype = _multipart([(b"file", b"\x89PNG\r\n", b"a" * 256 + b".png")])
+    status, _, data = conn.request("POST", "/v1/files", body, ctype)
+    assert status == 400 and b"invalid_request.filename" in data, data
     # A file of no known format: 422, the status create answers for `invalid_reference.format`.
     body, ctype = _multipart([(b"file", b"hello, not media at all", b"a.txt")])
     status, _, data = conn.request("POST", "/v1/files", body, ctype)
@@ -273,8 +279,43 @@ def test_405_carries_allow(sqlite_server: tuple[str, str]) -> None:
     assert status == 405 and "GET" in headers["allow"]
 
 
+def test_key_numbers_fit_their_columns(sqlite_server: tuple[str, str]) -> None:
+    """Rates are 32-bit columns on PostgreSQL; credits are bounded too."""
+    conn = Conn(sqlite_server[0])
+    for field, value in [("creates_per_minute", 2**40), ("max_active_jobs", 2**31),
+                         ("balance", 1e15), ("daily_budget", 1e15)]:  # fmt: skip
+        body = json.dumps({"name": "x", field: value}).encode()
+        status, _, data = conn.request("POST", "/v1/keys", body)
+        assert status == 400 and field.encode() in data, (field, data)
+
+
+def test_an_unhandled_error_closes_the_connection_and_says_so(tmp_path: Path) -> None:
+    def make(base_url: str) -> Any:
+        app = create_app(make_settings(tmp_path / "data"), engines=fixture_registry())
+
+        async def boom() -> None:
+            raise RuntimeError("a bug")
+
+        app.add_api_route("/v1/boom", boom, methods=["GET"])
+        return app
+
+    with serve_app(make) as base_url:
+        conn = Conn(base_url)
+        status, headers, data = conn.request("GET", "/v1/boom")
+        assert status == 500 and json.loads(data)["error"]["code"] == "internal"
+        assert headers.get("connection") == "close"
+
+
 @pytest.mark.postgres
 def test_hostile_json_bodies_on_postgres(tmp_path: Path, postgres_url: str) -> None:
     with running_reelforge(tmp_path / "data", database_url=postgres_url) as base_url:
         for route in ROUTES:
             _check_route(base_url, postgres_url, route)
+        conn = Conn(base_url)
+        body = json.dumps({"name": "x", "creates_per_minute": 2**40}).encode()
+        assert conn.request("POST", "/v1/keys", body)[0] == 400
+        body, ctype = _multipart([(b"file", b"\x89PNG\r\n", b"a" * 300 + b".png")])
+        assert conn.request("POST", "/v1/files", body, ctype)[0] == 400
+        body, ctype = _multipart([(b"file", b"\x89PNG\r\n", b"a\x00.png")])
+        assert conn.request("POST", "/v1/files", body, ctype)[0] == 400
+        assert conn.same_socket

@@ -14,9 +14,10 @@ Before a route sees a body, `BodyGuard` reads it whole (it is capped by `BodyLim
   flat dialect's `"[...]"` URL list) gets the JSON checks too, within the same depth budget.
 
 A refusal is a 400 (`invalid_request.encoding`, `.json`, `.depth`, `.text`, `.number`,
-`.boolean_not_number`, `.form`) or a 413 (`invalid_request.too_large`) in the body of the
-dialect that owns the path (`api.errors.render_error`), naming the field (`param`), before any
-route runs: nothing is stored. The whole body has been read, so the connection stays usable;
+`.boolean_not_number`, `.form`, `.filename` for a file name over 255 characters) or a 413
+(`invalid_request.too_large`) in the body of the dialect that owns the path
+(`api.errors.render_error`), naming the field (`param`), before any route runs: nothing is
+stored. The whole body has been read, so the connection stays usable;
 only a body refused for its size part-way is answered with `Connection: close`.
 """
 
@@ -44,6 +45,9 @@ NUMERIC_FIELDS = frozenset({
 })  # fmt: skip
 """Fields that are numbers in every dialect that has them: `true`/`false` there is refused
 (Python reads `True` as 1)."""
+
+MAX_FILENAME_CHARS = 255
+"""An uploaded file's name (as file systems allow; it is stored with the file record)."""
 
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -276,6 +280,12 @@ def check_multipart(raw: bytes, content_type: str, max_depth: int) -> None:
             key = _shown(_utf8(name, ""))
             filename = _utf8(options[b"filename"], f"{key} (file name)")
             check_text(filename, f"{key} (file name)")
+            if len(filename) > MAX_FILENAME_CHARS:
+                raise InvalidRequest(
+                    f"{key}: the file name is {len(filename)} characters; at most "
+                    f"{MAX_FILENAME_CHARS}",
+                    code="invalid_request.filename", param=f"{key} (file name)",
+                )  # fmt: skip
         else:
             _check_field(name, data, max_depth)
 

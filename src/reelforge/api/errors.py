@@ -142,4 +142,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # 500 that SDKs would retry into a second job); Starlette re-raises it afterwards, so
         # the server logs its traceback.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return _render(request, ReelforgeError("internal error; see the server log"))
+        response = _render(request, ReelforgeError("internal error; see the server log"))
+        # The server drops the connection after an unhandled error: say so, so that a client
+        # does not send its next request on it.
+        response.headers["connection"] = "close"
+        return response

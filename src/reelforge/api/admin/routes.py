@@ -13,19 +13,25 @@ from reelforge.store.key_repository import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
+MAX_CREDITS = 1e12  # any balance, budget or top-up above it is a typo
+MAX_RATE = 1_000_000  # creates per minute, active jobs
+
 
 class KeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
-    balance: float | None = Field(None, ge=0, description="credits; omit for the server default")
+    balance: float | None = Field(
+        None, ge=0, le=MAX_CREDITS, description="credits; omit for the server default"
+    )
     unlimited: bool = Field(False, description="no balance: the key is never refused for credits")
-    daily_budget: float | None = Field(None, ge=0)
-    creates_per_minute: int | None = Field(None, ge=1)
-    max_active_jobs: int | None = Field(None, ge=1)
+    daily_budget: float | None = Field(None, ge=0, le=MAX_CREDITS)
+    # Stored as 32-bit integers (PostgreSQL INTEGER): bounded well inside them.
+    creates_per_minute: int | None = Field(None, ge=1, le=MAX_RATE)
+    max_active_jobs: int | None = Field(None, ge=1, le=MAX_RATE)
 
 
 class TopUp(BaseModel):
-    amount: float = Field(gt=0)
+    amount: float = Field(gt=0, le=MAX_CREDITS)
 
 
 def key_object(rec: ApiKeyRecord) -> dict[str, Any]:
