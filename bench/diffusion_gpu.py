@@ -46,7 +46,12 @@ from reelforge.engines.diffusion.fit import (  # noqa: E402
     generation_size,
     native_frames_for,
 )
-from reelforge.engines.diffusion.loading import DiffusionOptions, prepare  # noqa: E402
+from reelforge.engines.diffusion.loading import (  # noqa: E402
+    DiffusionOptions,
+    EngineUnavailable,
+    before_placement,
+    prepare,
+)
 
 SIZES = {"480p": (854, 480), "720p": (1280, 720)}
 SECONDS = 5
@@ -58,8 +63,13 @@ LEVER_SETS: dict[str, dict[str, Any]] = {
     "compile+fbcache": {"compile": "regional", "cache": "first_block", "cache_threshold": 0.05},
     "group-offload": {"offload": "group"},
     "flash3": {"attention_backend": "_flash_3_hub"},
+    "int8": {"quantize": "int8"},
+    "fp8-weights": {"quantize": "fp8"},
+    "int8+compile": {"quantize": "int8", "compile": "regional"},
+    "vae-tiling": {"vae_tiling": True},
+    "model-offload": {"offload": "model"},
 }
-DEFAULT_LEVERS = "none,compile,fbcache,fp8,compile+fbcache"
+DEFAULT_LEVERS = "none,compile,fbcache,fp8,int8,compile+fbcache"
 
 # --- published configurations (typed in; no download) -------------------------------------------
 
@@ -286,10 +296,12 @@ def _run_h3(case: Case, options: DiffusionOptions, width: int, height: int) -> R
     conditioner (and torchvision for its processor), which this version does not build."""
     import torch
 
-    model = build_h3_transformer("cpu" if options.offload != "none" else options.device)
-    if options.fp8_layerwise:
-        model.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn,
-                                       compute_dtype=torch.bfloat16)  # fmt: skip
+    quantized = options.quantize != "none"
+    model = build_h3_transformer("cpu" if options.offload != "none" or quantized
+                                 else options.device)  # fmt: skip
+    before_placement(model, options)  # quantization / FP8 casting / cache, as the engine does
+    if quantized and options.offload == "none":
+        model.to(options.device)
     gw, gh = generation_size(width, height, multiple=32, max_short_edge=SIZES[case.size][1],
                              max_pixels=768 * 1344)  # fmt: skip
     frames = MINIMAX_H3_FRAMES.snap(SECONDS * 24)
@@ -327,9 +339,15 @@ def meta_counts() -> None:
             "ltx2 transformer": LTX2VideoTransformer3DModel(),
             "minimax-h3 transformer": MiniMaxH3Transformer3DModel(),
         }
+    import torch
+
     for name, model in models.items():
         params = sum(p.numel() for p in model.parameters())
-        print(f"{name:28s} {params / 1e9:6.2f} B parameters, {params * 2 / 2**30:6.1f} GiB bf16")
+        # int8 / fp8 weight-only (engine_quantize) stores nn.Linear weights in one byte each.
+        linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+        quant = (params - linear) * 2 + linear
+        print(f"{name:28s} {params / 1e9:6.2f} B parameters, {params * 2 / 2**30:6.1f} GiB bf16, "
+              f"{quant / 2**30:6.1f} GiB int8/fp8 weight-only")  # fmt: skip
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -382,6 +400,9 @@ def main() -> None:
                     peak = torch.cuda.max_memory_allocated() / 2**30
                     nan = float("nan")
                     result = Result(case, "-", 0, 0, nan, nan, peak, "out of memory")
+                except EngineUnavailable as exc:  # a lever this model does not take
+                    nan = float("nan")
+                    result = Result(case, "-", 0, 0, nan, nan, nan, f"refused: {exc.message}")
                 print(result, flush=True)
                 results.append(result)
                 gc.collect()
@@ -414,8 +435,9 @@ def _maybe_context_parallel(pipe: Any) -> None:
     transformer = pipe.transformer
     if getattr(transformer, "_cp_plan", None) is None:
         raise SystemExit(f"{type(transformer).__name__} has no _cp_plan: no context parallelism")
-    config = (ContextParallelConfig(ulysses_degree=world) if _CP["kind"] == "ulysses"
-              else ContextParallelConfig(ring_degree=world))  # fmt: skip
+    config = (ContextParallelConfig(ulysses_degree=world, ulysses_anything=True)
+              if _CP["kind"] == "ulysses"
+              else ContextParallelConfig(ring_degree=world, ring_anything=True))  # fmt: skip
     transformer.enable_parallelism(config=config)
 
 

@@ -1,10 +1,8 @@
-"""MiniMax-H3: the request -> ref2va mapping, label rewriting, frame rules, the step-end block
-and the loader's errors.
+"""MiniMax-H3: the request -> ref2va mapping, label rewriting, the 12-reference cap, frame rules,
+the step-end block, the torchvision-free processor and the loader's errors.
 
-No end-to-end tiny H3 run here: the pipeline's `Qwen3VLProcessor` cannot be built without
-torchvision in transformers 5, and the only torchvision wheel on this machine (0.28.0) is a CUDA
-build that fails to import against the CPU torch 2.13.0 ("operator torchvision::nms does not
-exist"). Everything around the pipeline call is tested instead.
+The end-to-end runs (tiny real pipeline, through the native and Ark APIs) are in
+`test_minimax_h3_e2e.py`.
 """
 
 from __future__ import annotations
@@ -64,6 +62,39 @@ def test_references_map_in_order_and_mentions_become_h3_labels() -> None:
     assert h3.prompt == (
         "<Picture 1> dances to <Audio 2> like in <Video 2>, <Picture 2> watches; <Audio 3> ends"
     )
+
+
+def test_a_full_seedance_request_is_cut_to_the_models_12_references() -> None:
+    refs = tuple(_ref(IMAGE, i) for i in range(1, 10)) + tuple(
+        _ref(k, i) for k in (VIDEO, AUDIO) for i in (1, 2, 3)
+    )
+    h3 = plan_request(_request("@Image9 sings @Audio3 over @Video1", *refs), lambda _r: False)
+    assert len(h3.references) == 12
+    # Unmentioned ones go first, last in request order first; mentioned ones stay.
+    assert [(r.kind, r.index) for r in h3.left_out] == [(VIDEO, 3), (AUDIO, 1), (AUDIO, 2)]
+    assert h3.prompt == "<Picture 9> sings <Audio 1> over <Video 1>"
+    many = tuple(_ref(IMAGE, i) for i in range(1, 10)) + tuple(_ref(AUDIO, i) for i in (1, 2, 3))
+    everything = " ".join(f"@Image{i}" for i in range(1, 10)) + " @Audio1 @Audio2 @Audio3 @Video1"
+    h3 = plan_request(_request(everything, *many, _ref(VIDEO, 1)), lambda _r: False)
+    assert [(r.kind, r.index) for r in h3.left_out] == [(VIDEO, 1)]
+    assert h3.prompt.endswith("<Audio 3> video 1")  # a left-out mention becomes plain words
+
+
+def test_numpy_video_processor_matches_the_qwen3_vl_layout() -> None:
+    import numpy as np
+
+    from reelforge.engines.diffusion.qwen_vision import NumpyQwen3VLVideoProcessor, smart_resize
+
+    assert smart_resize(4, 480, 854, temporal_factor=2, factor=32, min_pixels=32 * 32,
+                        max_pixels=4 * 64 * 64) == (32, 64)  # fmt: skip
+    processor = NumpyQwen3VLVideoProcessor(size={"shortest_edge": 1024, "longest_edge": 16384})
+    frames = np.random.default_rng(0).integers(0, 255, (3, 48, 96, 3), dtype=np.uint8)
+    out = processor([frames])
+    t, h, w = (int(v) for v in out["video_grid_thw"][0])
+    # 3 frames padded to 4 -> 2 temporal patches; 48x96 over the pixel budget -> 32x96
+    assert (t, h, w) == (2, 2, 6)
+    assert tuple(out["pixel_values_videos"].shape) == (t * h * w, 3 * 2 * 16 * 16)
+    assert float(out["pixel_values_videos"].abs().max()) <= 1.0  # (x/255 - 0.5) / 0.5
 
 
 def test_workflow_choice() -> None:

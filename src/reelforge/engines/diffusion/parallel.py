@@ -47,9 +47,9 @@ def enable_context_parallel(module: Any, kind: str) -> None:
         )
     diffusers = import_diffusers()
     config = (
-        diffusers.ContextParallelConfig(ulysses_degree=world)
+        diffusers.ContextParallelConfig(ulysses_degree=world, ulysses_anything=True)
         if kind == "ulysses"
-        else diffusers.ContextParallelConfig(ring_degree=world)
+        else diffusers.ContextParallelConfig(ring_degree=world, ring_anything=True)
     )
     try:
         module.enable_parallelism(config=config)
