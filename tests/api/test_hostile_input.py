@@ -279,6 +279,19 @@ def test_405_carries_allow(sqlite_server: tuple[str, str]) -> None:
     assert status == 405 and "GET" in headers["allow"]
 
 
+def test_large_bodies_are_checked_too(sqlite_server: tuple[str, str]) -> None:
+    """Bodies over 256 KiB are checked off the event loop, by the same rules."""
+    conn = Conn(sqlite_server[0])
+    pad = "x" * (400 * 1024)
+    body = json.dumps({"prompt": "p", "pad": pad, "metadata": {"k": "a\udc00"}}).encode()
+    status, _, data = conn.request("POST", "/v1/videos", body)
+    assert status == 400 and b"metadata.k" in data, data[:300]
+    body = json.dumps({"prompt": "p" * 300_000, "seconds": 1, "size": "854x480"}).encode()
+    status, _, data = conn.request("POST", "/v1/videos", body)
+    assert status == 400 and b"invalid_request.prompt_too_long" in data, data[:300]
+    assert conn.same_socket
+
+
 def test_key_numbers_fit_their_columns(sqlite_server: tuple[str, str]) -> None:
     """Rates are 32-bit columns on PostgreSQL; credits are bounded too."""
     conn = Conn(sqlite_server[0])
