@@ -27,6 +27,9 @@ from reelforge.logs import RedactSignedLinks, redact_url
 from reelforge.store.secret_box import PREFIX, SecretBox, SecretBoxError
 from tests.conftest import ADMIN_KEY, make_settings
 from tests.fixtures.engines.basic import fixture_registry
+from tests.postgres import postgres_url
+
+__all__ = ["postgres_url"]
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -63,6 +66,59 @@ def test_the_last_active_admin_key_cannot_be_revoked(client: TestClient) -> None
     # Non-admin keys are revoked as before.
     plain = client.post("/v1/keys", json={"name": "app"}, headers=ops).json()
     assert client.delete(f"/v1/keys/{plain['id']}", headers=ops).status_code == 200
+
+
+def _race_two_admins(db_url: str) -> None:
+    """Two admins revoke each other at once, 10 times over: one admin always remains."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reelforge.errors import Conflict
+    from reelforge.platform.keys import ALL_SCOPES, KeyRing
+    from reelforge.store.database import open_database
+    from reelforge.store.key_repository import KeyRepository
+
+    engine = open_database(db_url)
+    try:
+        ring = KeyRing(KeyRepository(engine))
+        for _ in range(10):
+            a = ring.create("a", ALL_SCOPES).record.id
+            b = ring.create("b", ALL_SCOPES).record.id
+            for k in ring.list_all():  # only a and b are active admins
+                if k.id not in (a, b) and k.revoked_at is None:
+                    ring.revoke(k.id)
+
+            def revoke(key_id: str) -> bool:
+                try:
+                    ring.revoke(key_id)
+                except Conflict:
+                    return False
+                return True
+
+            with ThreadPoolExecutor(2) as pool:
+                done = list(pool.map(revoke, [a, b]))
+            assert done.count(True) == 1, done
+            active = [k for k in ring.list_all() if k.revoked_at is None]
+            assert len(active) == 1 and "admin" in active[0].scopes
+    finally:
+        engine.dispose()
+
+
+def test_two_admins_revoking_each_other_at_once_leave_one(tmp_path: Path) -> None:
+    _race_two_admins(f"sqlite:///{tmp_path / 'keys.db'}")
+
+
+@pytest.mark.postgres
+def test_the_last_admin_key_rule_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    settings = make_settings(tmp_path / "data", database_url=postgres_url)
+    with TestClient(create_app(settings, engines=fixture_registry()), headers=AUTH) as c:
+        first = _admin_id(c)
+        assert c.delete(f"/v1/keys/{first}").status_code == 409
+        second = c.post("/v1/keys", json={"name": "ops", "scopes": ["admin"]}).json()
+        assert c.delete(f"/v1/keys/{second['id']}").status_code == 200
+        assert c.delete(f"/v1/keys/{first}").status_code == 409
+        me = c.get("/v1/keys/me").json()
+        assert me["webhook_secret"].startswith("whsec_")  # sealed, opened on read
+    _race_two_admins(postgres_url)
 
 
 # ---- webhook secrets ----------------------------------------------------------------------
