@@ -292,6 +292,29 @@ def test_large_bodies_are_checked_too(sqlite_server: tuple[str, str]) -> None:
     assert conn.same_socket
 
 
+NUL_URLS = [
+    "/v1/videos/%00", "/v1/videos/a%00b/content", "/v1/files/%00", "/v1/videos?after=%00",
+    "/api/v3/contents/generations/tasks/%00",
+    "/api/v3/contents/generations/tasks?filter.task_ids=%00", "/v1/prediction/%00",
+    "/seedance/v1/status/%00", "/v1/keys/%00/ledger", "/v1/videos/%00/events",
+    "/v1/videos?a%00=1",
+]  # fmt: skip
+
+
+def _check_nul_urls(conn: Conn) -> None:
+    for url in NUL_URLS:
+        status, _, data = conn.request("GET", url)
+        assert status == 400 and b"invalid_request.text" in data, (url, status, data)
+    for method, url in [("POST", "/v1/videos/%00/cancel"), ("DELETE", "/v1/keys/%00")]:
+        status, _, data = conn.request(method, url)
+        assert status == 400, (url, status, data)
+    assert conn.request("GET", "/v1/videos?limit=1")[0] == 200 and conn.same_socket
+
+
+def test_nul_in_a_url_is_a_400(sqlite_server: tuple[str, str]) -> None:
+    _check_nul_urls(Conn(sqlite_server[0]))
+
+
 def test_key_numbers_fit_their_columns(sqlite_server: tuple[str, str]) -> None:
     """Rates are 32-bit columns on PostgreSQL; credits are bounded too."""
     conn = Conn(sqlite_server[0])
@@ -332,3 +355,4 @@ def test_hostile_json_bodies_on_postgres(tmp_path: Path, postgres_url: str) -> N
         body, ctype = _multipart([(b"file", b"\x89PNG\r\n", b"a\x00.png")])
         assert conn.request("POST", "/v1/files", body, ctype)[0] == 400
         assert conn.same_socket
+        _check_nul_urls(conn)

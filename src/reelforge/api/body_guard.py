@@ -1,4 +1,4 @@
-"""One edge guard for every request body, whatever its route or dialect.
+"""One edge guard for every request body (and URL), whatever its route or dialect.
 
 Before a route sees a body, `BodyGuard` reads it whole (it is capped by `BodyLimit` and by
 `max_bytes`) and checks what no route should have to think about:
@@ -10,6 +10,8 @@ Before a route sees a body, `BodyGuard` reads it whole (it is capped by `BodyLim
   (`NUMERIC_FIELDS`, e.g. `seconds: true`, `{"balance": false}`).
 - `multipart/form-data` and `application/x-www-form-urlencoded`: the same for every field name,
   text value and file name (strict UTF-8, no NUL); a file's bytes are not looked at.
+- The URL: the path and every query parameter, percent-decoded, free of NUL (`/v1/videos/%00`
+  is a 400 `invalid_request.text`, never a database error).
 - A text value that is itself JSON (a form's `references`, each::labs' stringified `input`, a
   flat dialect's `"[...]"` URL list) gets the JSON checks too, within the same depth budget.
 
@@ -304,6 +306,18 @@ def check_body(raw: bytes, content_type: str, max_depth: int) -> None:
         check_json(raw, max_depth)
 
 
+def check_url(scope: Scope) -> None:
+    """The path and every query parameter (name and value, percent-decoded) free of NUL: ids
+    and cursors go into SQL, where PostgreSQL refuses NUL in text."""
+    check_text(scope.get("path", ""), "path", what="the URL path")
+    query = scope.get("query_string", b"")
+    if not query:
+        return
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        check_text(name, "query", what="a query parameter name")
+        check_text(value, _shown(name), what=f"the query parameter {_shown(name)!r}")
+
+
 def _has_body(scope: Scope) -> tuple[bool, int | None]:
     length: int | None = None
     chunked = False
@@ -329,6 +343,11 @@ class BodyGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        try:
+            check_url(scope)
+        except InvalidRequest as err:
+            await self._refuse(scope, send, err, close=_has_body(scope)[0])  # body left unread
             return
         has_body, length = _has_body(scope)
         if not has_body:
