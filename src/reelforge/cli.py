@@ -259,10 +259,9 @@ def worker(
     """Render jobs of the given engines, serving no HTTP (scale mode)."""
     from reelforge.errors import ReelforgeError
     from reelforge.logs import configure_logging
-    from reelforge.settings import Settings
     from reelforge.worker import run_worker
 
-    settings = Settings()
+    settings = _settings_or_exit()
     configure_logging(settings.log_level, json_logs=settings.log_format == "json")
     try:
         run_worker(settings, engine)

@@ -323,6 +323,14 @@ def test_serve_with_a_bad_setting_exits_in_one_line(tmp_path: Path) -> None:
     assert not data.exists()
 
 
+def test_worker_with_a_bad_setting_exits_in_one_line(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data", REELFORGE_ENGINE_ISOLATION="nonsense")
+    result = CliRunner().invoke(cli, ["worker", "--engine", "ok"], env=env)
+    assert result.exit_code == 2, result.output
+    out = result.output.strip()
+    assert len(out.splitlines()) == 1 and "REELFORGE_ENGINE_ISOLATION" in out
+
+
 def test_serve_on_a_taken_port_exits_before_creating_or_printing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with socket.socket() as taken:
