@@ -30,16 +30,13 @@ from reelforge.engines.preview.transitions import (
     window_map,
 )
 from reelforge.errors import InvalidReference, InvalidRequest
-from reelforge.media.audio import (
-    fit_duration,
-    mix_dialogue,
-    normalize_loudness,
-    procedural_ambience,
-)
+from reelforge.media.audio import procedural_ambience
 from reelforge.media.decode import load_audio
+from reelforge.media.mixdown import Layer, mix_soundtrack
 from reelforge.media.speech import ESPEAK, VOICES, SpeechFailed, find_espeak, speak
 from reelforge.media.stream import prefetch
 from reelforge.media.types import AudioTrack, CancelToken, EngineCanceled, ProgressCallback
+from reelforge.planning.audio_roles import AudioRole, audio_cues
 from reelforge.planning.model import CameraMove, DialogueLine, Transition
 from reelforge.spec import MAX_SECONDS, ReferenceKind
 
@@ -168,24 +165,31 @@ class PreviewEngine:
         return Rendering(frames=frames, audio=audio)
 
     def _soundtrack(self, request: RenderRequest, cancel: CancelToken) -> AudioTrack | None:
+        """Every reference audio clip in the role and at the time the prompt gives it (voice,
+        music, effect; `planning.audio_roles`), the spoken dialogue, and the procedural
+        ambience bed when no clip is music; mixed with the music ducked under voices and
+        normalised to -16 LUFS, -1 dBTP (`media.mixdown`)."""
         if not request.generate_audio:
             return None
         seconds = request.num_frames / request.fps
-        refs = request.refs(ReferenceKind.AUDIO)
-        if refs:
-            chosen = request.plan.soundtrack
-            mentioned = [int(m[5:]) for m in request.plan.mentions if m.startswith("Audio")]
-            wanted = [chosen] if chosen is not None else mentioned
-            first = next(
-                (r for i in wanted for r in refs if r.index == i),
-                min(refs, key=lambda r: r.index),
-            )
-            track = load_audio(first.path, max_seconds=seconds + 1.0)
-            bed = normalize_loudness(fit_duration(track, seconds))
-        else:
+        refs = {r.index: r for r in request.refs(ReferenceKind.AUDIO)}
+        tracks = {}
+        for index, ref in sorted(refs.items()):
+            if cancel.is_set():
+                raise EngineCanceled("canceled while decoding reference audio")
+            tracks[index] = load_audio(ref.path, max_seconds=seconds + 1.0)
+        lengths = {i: t.seconds for i, t in tracks.items()}
+        layers: list[Layer] = []
+        cues = audio_cues(request.prompt, request.plan, sorted(tracks), lengths)
+        for cue in cues:
+            layers.append(Layer(tracks[cue.index], cue.start, cue.role.value, f"@Audio{cue.index}"))
+            request.log(f"preview: @Audio{cue.index} is {cue.role.value}, from {cue.start:.2f} s")
+        if not any(c.role is AudioRole.MUSIC for c in cues):
             bed = procedural_ambience(request.prompt, seconds, request.seed)
-        lines = self._dialogue(request, cancel)
-        return mix_dialogue(bed, lines) if lines else bed
+            layers.append(Layer(bed, 0.0, "bed", "ambience"))
+        for start, spoken in self._dialogue(request, cancel):
+            layers.append(Layer(spoken, start, "voice", "dialogue"))
+        return mix_soundtrack(layers, seconds).track
 
     def _dialogue(
         self, request: RenderRequest, cancel: CancelToken
