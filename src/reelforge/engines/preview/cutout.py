@@ -22,7 +22,7 @@ The recipe (docs: shared/notes/cpu_engine.md, section 3):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -223,23 +223,34 @@ def _edge_band(hard: np.ndarray, radius: int) -> np.ndarray:
 
 def _fill_from(values: np.ndarray, known: np.ndarray, sigma: float) -> np.ndarray:
     """`values` spread from the `known` pixels to their neighbourhood (normalised Gaussian
-    convolution at two scales: near pixels from close by, the rest from further)."""
+    convolution at two scales: near pixels from close by, the rest from 4x further, that pass
+    on a quarter-size copy)."""
     weights = known.astype(np.float32)
     v = values.astype(np.float32)
     weighted = v * weights[:, :, None] if v.ndim == 3 else v * weights
-    out = None
-    for s in (sigma, 4.0 * sigma):
-        num = cv2.GaussianBlur(weighted, (0, 0), s)
-        den = cv2.GaussianBlur(weights, (0, 0), s)
-        den_b = den[:, :, None] if v.ndim == 3 else den
-        est = num / np.maximum(den_b, 1e-6)
-        if out is None:
-            out = est
-            good = den_b > 0.02
-        else:
-            out = np.where(good, out, est)
-    assert out is not None
-    return out
+    h, w = weights.shape
+
+    def spread(num: np.ndarray, den: np.ndarray, s: float, shrink: int) -> tuple[Any, Any]:
+        if shrink > 1 and min(h, w) >= 4 * shrink:
+            size = (max(1, w // shrink), max(1, h // shrink))
+            num = cv2.GaussianBlur(
+                cv2.resize(num, size, interpolation=cv2.INTER_AREA), (0, 0), s / shrink
+            )
+            den = cv2.GaussianBlur(
+                cv2.resize(den, size, interpolation=cv2.INTER_AREA), (0, 0), s / shrink
+            )
+            return (
+                cv2.resize(num, (w, h), interpolation=cv2.INTER_LINEAR),
+                cv2.resize(den, (w, h), interpolation=cv2.INTER_LINEAR),
+            )
+        return cv2.GaussianBlur(num, (0, 0), s), cv2.GaussianBlur(den, (0, 0), s)
+
+    num, den = spread(weighted, weights, sigma, 1)
+    near = num / np.maximum(den[:, :, None] if v.ndim == 3 else den, 1e-6)
+    good = (den > 0.02)[:, :, None] if v.ndim == 3 else den > 0.02
+    num, den = spread(weighted, weights, 4.0 * sigma, 4)
+    far = num / np.maximum(den[:, :, None] if v.ndim == 3 else den, 1e-6)
+    return np.asarray(np.where(good, near, far))
 
 
 def decontaminate(
@@ -249,10 +260,25 @@ def decontaminate(
     F against the local background B (the fitted backdrop of a studio shot, else the nearby
     background pixels); where alpha is small that is unstable, so F blends towards the nearest
     confident subject colour. Pixels with alpha 0 or 1 keep their colour."""
+    soft = (alpha > 0) & (alpha < 250)
+    if not soft.any():
+        return rgb.copy()
+    # Work on the box around the soft edge (plus room for the spreading): the rest is kept.
+    ys, xs = np.nonzero(soft)
+    pad = 24
+    y0, y1 = max(0, int(ys.min()) - pad), min(rgb.shape[0], int(ys.max()) + pad + 1)
+    x0, x1 = max(0, int(xs.min()) - pad), min(rgb.shape[1], int(xs.max()) + pad + 1)
+    out = rgb.copy()
+    bg_box = None if background is None else (background[0][y0:y1, x0:x1], background[1])
+    out[y0:y1, x0:x1] = _decontaminate(rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1], bg_box)
+    return out
+
+
+def _decontaminate(
+    rgb: np.ndarray, alpha: np.ndarray, background: tuple[np.ndarray, float] | None
+) -> np.ndarray:
     a = alpha.astype(np.float32) / 255.0
     edge = (a > 0.0) & (a < 0.98)
-    if not edge.any():
-        return rgb.copy()
     img = rgb.astype(np.float32)
     # The subject's colour from pixels well inside (two pixels in from alpha 0.98).
     inner = cv2.erode((a >= 0.98).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
