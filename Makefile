@@ -32,6 +32,7 @@ check: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The create benchmark needs wrk (apt-get install wrk); `make bench` skips it without.
 bench: $(VENV)/.installed-dev

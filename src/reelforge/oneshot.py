@@ -15,17 +15,19 @@ from pathlib import Path
 
 from reelforge.core.job import Job, JobStatus, Stage
 from reelforge.engines.base import DecodedReference
-from reelforge.engines.limits import check_engine_limits
-from reelforge.engines.models import resolve_model
 from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import InvalidReference
 from reelforge.intake.limits import Limits
 from reelforge.intake.probe import probe
-from reelforge.intake.rules import check_request_rules
 from reelforge.jobs.render import build_render_request, plan_video, render_video
-from reelforge.jobs.submissions import choose_aspect
+from reelforge.jobs.submissions import ModelCatalog, choose_aspect, validate_request
+from reelforge.platform.moderation import enforce_prompt, open_policy
 from reelforge.settings import Settings
 from reelforge.spec import FPS, GenerationSpec, ReferenceKind, output_size
+
+
+def _no_callbacks(_url: object, *, param: str) -> None:
+    """`reelforge generate` sends no webhooks."""
 
 
 class _NeverCanceled:
@@ -43,21 +45,16 @@ def generate_file(
 ) -> Path:
     """Render `spec` into `output` (an MP4). References must carry their bytes (`data`)."""
     registry = engines or EngineRegistry(settings=settings)
-    resolved = resolve_model(
-        spec.model,
+    models = ModelCatalog(
+        engine_names=registry.names,
+        limits=registry.limits,
         default_model=settings.default_model,
-        engines=registry.names(),
         aliases=settings.model_aliases,
     )
     limits = settings.limits.to_limits()
-    check_request_rules(spec.prompt, spec.references, limits)
-    counts: dict[ReferenceKind, int] = {}
-    for ref in spec.references:
-        counts[ref.kind] = counts.get(ref.kind, 0) + 1
-    check_engine_limits(
-        resolved.engine, registry.limits(resolved.engine), counts=counts,
-        resolution=spec.resolution, seconds=spec.seconds,
-    )  # fmt: skip
+    # The checks of a create (no webhook here: its URL is not contacted) and its prompt policy.
+    resolved = validate_request(spec, models, limits, _no_callbacks)
+    enforce_prompt(open_policy(settings.moderation_patterns_file), spec.prompt)
     with tempfile.TemporaryDirectory(prefix="reelforge-generate-") as tmp_name:
         tmp = Path(tmp_name)
         refs = _probed_references(spec, tmp, limits)

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from reelforge.api.app import create_app
-from reelforge.runtime import Runtime
+from reelforge.jobs.service import JobService
 from tests.conftest import ADMIN_KEY, make_settings, wait_terminal
 from tests.fixtures.engines.basic import fixture_registry
 
@@ -20,7 +20,7 @@ def test_expiry_and_retention(tmp_path: Path) -> None:
     )  # fmt: skip
     app = create_app(settings, engines=fixture_registry())
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
-        runtime: Runtime = app.state.runtime
+        jobs: JobService = app.state.jobs
         user = client.post("/v1/keys", json={"name": "u", "balance": 1.0}).json()
         h = {"Authorization": f"Bearer {user['key']}"}
         body = {"prompt": "x", "seconds": 1, "size": "854x480", "execution_expires_after": 1}
@@ -29,7 +29,7 @@ def test_expiry_and_retention(tmp_path: Path) -> None:
         import time
 
         time.sleep(1.1)
-        assert runtime.jobs.expire_overdue() == [vid]
+        assert jobs.expire_overdue() == [vid]
         job = client.get(f"/v1/videos/{vid}", headers=h).json()
         assert job["status"] == "expired" and job["error"]["code"] == "expired.execution"
         assert client.get("/v1/keys/me", headers=h).json()["balance"] == 1.0  # released
@@ -39,7 +39,7 @@ def test_outputs_deleted_after_retention(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", output_retention_seconds=1)
     app = create_app(settings, engines=fixture_registry())
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
-        runtime: Runtime = app.state.runtime
+        jobs: JobService = app.state.jobs
         vid = client.post("/v1/videos", json={"prompt": "x", "seconds": 1, "size": "854x480"})
         vid_id = vid.json()["id"]
         done = wait_terminal(client, vid_id)
@@ -47,7 +47,7 @@ def test_outputs_deleted_after_retention(tmp_path: Path) -> None:
         import time
 
         time.sleep(1.1)
-        assert runtime.jobs.purge_expired_outputs() == [vid_id]
+        assert jobs.purge_expired_outputs() == [vid_id]
         r = client.get(f"/v1/videos/{vid_id}/content")
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found.output_expired"
         assert not (settings.data_dir / "storage" / "outputs" / vid_id).exists()

@@ -354,10 +354,10 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         if length is not None and length > self.max_bytes:
-            err = PayloadTooLarge(
+            too_large = PayloadTooLarge(
                 f"request body is {length} bytes; at most {self.max_bytes}", param="body"
             )
-            await self._refuse(scope, send, err, close=True)
+            await self._refuse(scope, send, too_large, close=True)
             return
         chunks: list[bytes] = []
         try:

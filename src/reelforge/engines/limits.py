@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reelforge.errors import InvalidReference, InvalidRequest
@@ -31,18 +31,24 @@ def check_engine_limits(
     engine: str,
     limits: EngineLimits,
     *,
-    counts: Mapping[ReferenceKind, int],
+    kinds: Sequence[ReferenceKind],
     resolution: Resolution,
     seconds: int | None,
 ) -> None:
-    """Raise naming the field when the request asks more of `engine` than it takes."""
-    for kind in ReferenceKind:
-        got, most = counts.get(kind, 0), limits.most(kind)
-        if got > most:
+    """Raise naming the field when the request asks more of `engine` than it takes. `kinds`:
+    the kind of each reference in request order (the error points at the first one over)."""
+    seen: dict[ReferenceKind, int] = {}
+    for index, kind in enumerate(kinds):
+        seen[kind] = seen.get(kind, 0) + 1
+        most = limits.most(kind)
+        if seen[kind] > most:
+            got = sum(1 for k in kinds if k is kind)
             raise InvalidReference(
-                f"engine {engine} takes at most {most} {kind.value} reference(s); got {got}",
+                f"engine {engine} takes at most {most} {kind.value} reference(s); got {got} "
+                f"(references[{index}] is one too many)",
                 code=f"invalid_reference.too_many_{kind.value}s",
                 param="references",
+                reference_index=index,
             )
     if resolution not in limits.resolutions:
         allowed = ", ".join(r.value for r in limits.resolutions)

@@ -129,6 +129,8 @@ class ReferenceIntake:
         """Resolve, probe and check every reference in order (each against its kind's limits
         and the totals as it comes); store them once all passed. The caller has checked the
         request's own rules first (`rules.check_request_rules`: counts, modes, mentions)."""
+        if not refs:
+            return []
         stored: list[StoredReference] = []
         per_kind: dict[ReferenceKind, int] = {}
         with tempfile.TemporaryDirectory(prefix="reelforge-intake-") as tmp:

@@ -1,8 +1,9 @@
 """Submissions: where a job enters. One path decides everything before the 202:
 
-    validate -> resolve model -> request rules -> moderation (prompt) -> intake (references
-    fetched, probed, stored once) -> moderation (references) -> engine check -> price ->
-    admit -> insert -> enqueue
+    validate (fields, request rules, resolve model, the engine's own limits: nothing fetched
+    yet) -> admission precheck (with references only) -> moderation (prompt) -> intake
+    (references fetched, probed, stored once) -> moderation (references) -> price -> admit
+    -> insert -> enqueue
 
 `quote` runs the same path up to the price and creates nothing; `remix` submits a new job from
 a finished one's references and settings with a new prompt.
@@ -21,6 +22,7 @@ from reelforge.core.references import StoredReference
 from reelforge.engines.limits import EngineLimits, check_engine_limits
 from reelforge.engines.models import resolve_model
 from reelforge.errors import InvalidRequest
+from reelforge.intake.limits import Limits
 from reelforge.intake.references import ReferenceIntake
 from reelforge.intake.rules import (
     check_mentions,
@@ -105,44 +107,11 @@ class Submissions:
     # ---- checks ------------------------------------------------------------------------
 
     def validate(self, spec: GenerationSpec) -> ResolvedModel:
-        """Check what can be checked without the references; raise naming the field."""
-        check_metadata(spec.metadata, self._intake.limits)
-        if not spec.prompt or not spec.prompt.strip():
-            raise InvalidRequest(
-                "prompt is required", code="invalid_request.prompt", param="prompt"
-            )
-        if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= MAX_SECONDS:
-            raise InvalidRequest(
-                f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
-                code="invalid_request.seconds", param="seconds",
-            )  # fmt: skip
-        if spec.end_user_id is not None and (
-            not isinstance(spec.end_user_id, str) or len(spec.end_user_id) > 200
-        ):
-            raise InvalidRequest(
-                "end_user_id must be a string of at most 200 characters",
-                code="invalid_request.end_user_id", param="end_user_id",
-            )  # fmt: skip
-        if spec.webhook_url is not None:
-            self._intake.check_callback_url(spec.webhook_url, param="webhook_url")
-        if spec.seed is not None and not 0 <= spec.seed < 2**32:
-            raise InvalidRequest(
-                f"seed is {spec.seed}; it must be 0..4294967295",
-                code="invalid_request.seed", param="seed",
-            )  # fmt: skip
-        resolved = self._models.resolve(spec.model)
-        counts: dict[ReferenceKind, int] = {}
-        for ref in spec.references:
-            counts[ref.kind] = counts.get(ref.kind, 0) + 1
-        # The engine's own limits, before any reference is fetched.
-        check_engine_limits(
-            resolved.engine,
-            self._models.limits(resolved.engine),
-            counts=counts,
-            resolution=spec.resolution,
-            seconds=spec.seconds,
+        """Check what can be checked without fetching the references (the fields, the
+        request's rules, the engine's own limits); raise naming the field."""
+        return validate_request(
+            spec, self._models, self._intake.limits, self._intake.check_callback_url
         )
-        return resolved
 
     def prepare(self, owner_key_id: str, spec: GenerationSpec) -> PreparedRequest:
         """Validate the whole request, references included (fetched, probed and stored once by
@@ -152,7 +121,6 @@ class Submissions:
     def _prepare(
         self, owner_key_id: str, spec: GenerationSpec, resolved: ResolvedModel
     ) -> PreparedRequest:
-        check_request_rules(spec.prompt, spec.references, self._intake.limits)
         enforce_prompt(self._moderation, spec.prompt)
         refs = tuple(self._intake.ingest(owner_key_id, spec.references))
         enforce_references(
@@ -193,8 +161,9 @@ class Submissions:
         _check_idempotency_key(idempotency_key)
         request_hash = spec_fingerprint(spec) if idempotency_key else None
         resolved = self.validate(spec)
-        if self._admission is not None:
-            # Refuse (or replay) before fetching references: cheap checks first.
+        if self._admission is not None and spec.references:
+            # Refuse (or replay) before fetching references: a refused or replayed request
+            # costs no downloads. (Without references the locked check at insert decides.)
             hold = (
                 self._pricing.cost(resolved.label, spec.resolution, spec.seconds)
                 if spec.seconds
@@ -237,9 +206,11 @@ class Submissions:
             end_user_id=source.end_user_id,
             dialect=source.dialect,
         )
-        resolved = self.validate(spec)
+        check_fields(spec, self._intake.check_callback_url)
         check_prompt(prompt, self._intake.limits)
         check_mentions(prompt, source.references)
+        resolved = self._models.resolve(spec.model)
+        check_engine(self._models, resolved, spec, [r.kind for r in source.references])
         enforce_prompt(self._moderation, prompt)
         prepared = self._priced(spec, resolved, source.references)
         request_hash = (
@@ -303,6 +274,60 @@ class Submissions:
         if stored.id == job.id:
             self._jobs.enqueue(stored)
         return stored
+
+
+def validate_request(
+    spec: GenerationSpec,
+    models: ModelCatalog,
+    limits: Limits,
+    check_callback_url: Callable[..., None],
+) -> ResolvedModel:
+    """Everything about a request that can be checked before a reference is fetched: the
+    fields, the request's rules (prompt, counts, modes, mentions), the model and the engine's
+    own limits. Shared by `Submissions` and `reelforge generate`."""
+    check_fields(spec, check_callback_url)
+    check_request_rules(spec.prompt, spec.references, limits)
+    check_metadata(spec.metadata, limits)
+    resolved = models.resolve(spec.model)
+    check_engine(models, resolved, spec, [r.kind for r in spec.references])
+    return resolved
+
+
+def check_fields(spec: GenerationSpec, check_callback_url: Callable[..., None]) -> None:
+    if not spec.prompt or not spec.prompt.strip():
+        raise InvalidRequest("prompt is required", code="invalid_request.prompt", param="prompt")
+    if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= MAX_SECONDS:
+        raise InvalidRequest(
+            f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+            code="invalid_request.seconds", param="seconds",
+        )  # fmt: skip
+    if spec.end_user_id is not None and (
+        not isinstance(spec.end_user_id, str) or len(spec.end_user_id) > 200
+    ):
+        raise InvalidRequest(
+            "end_user_id must be a string of at most 200 characters",
+            code="invalid_request.end_user_id", param="end_user_id",
+        )  # fmt: skip
+    if spec.webhook_url is not None:
+        check_callback_url(spec.webhook_url, param="webhook_url")
+    if spec.seed is not None and not 0 <= spec.seed < 2**32:
+        raise InvalidRequest(
+            f"seed is {spec.seed}; it must be 0..4294967295",
+            code="invalid_request.seed", param="seed",
+        )  # fmt: skip
+
+
+def check_engine(
+    models: ModelCatalog, resolved: ResolvedModel, spec: GenerationSpec, kinds: list[ReferenceKind]
+) -> None:
+    """The engine's own limits, before any reference is fetched."""
+    check_engine_limits(
+        resolved.engine,
+        models.limits(resolved.engine),
+        kinds=kinds,
+        resolution=spec.resolution,
+        seconds=spec.seconds,
+    )
 
 
 def _check_idempotency_key(key: str | None) -> None:

@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from dbos import DBOS, SetWorkflowID
 
 from reelforge import __version__
@@ -34,6 +35,7 @@ from reelforge.media.types import EngineCanceled
 from reelforge.planning.model import ShotPlan
 from reelforge.platform.moderation import AllowAll, ModerationPolicy, enforce_output
 from reelforge.storage.base import Storage
+from reelforge.store.dbos_engine import dbos_sqlite_engine
 
 log = logging.getLogger("reelforge.worker")
 
@@ -97,6 +99,7 @@ class JobWorkflows:
         self._hosts = hosts
         self._work_dir = work_dir
         self._queues: dict[str, Any] = {}
+        self._dbos_engine: sa.Engine | None = None
         self._workflow = self._register()
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -113,15 +116,17 @@ class JobWorkflows:
     ) -> None:
         """Start DBOS and one queue per engine. This process dequeues only from the queues of
         the engines it hosts (`hosted`; None = all, [] = none: an API-only replica)."""
-        DBOS(
-            config={
-                "name": "reelforge",
-                "system_database_url": system_database_url,
-                "executor_id": executor_id,
-                "application_version": __version__,
-                "log_level": "WARNING",
-            }
-        )
+        config: dict[str, Any] = {
+            "name": "reelforge",
+            "system_database_url": system_database_url,
+            "executor_id": executor_id,
+            "application_version": __version__,
+            "log_level": "WARNING",
+        }
+        if system_database_url.startswith("sqlite"):
+            self._dbos_engine = dbos_sqlite_engine(system_database_url)
+            config["system_database_engine"] = self._dbos_engine
+        DBOS(config=config)  # type: ignore[arg-type]
         DBOS.launch()
         for engine in engines:
             runs_here = hosted is None or engine in hosted
@@ -131,9 +136,11 @@ class JobWorkflows:
                 polling_interval_sec=poll_seconds,
             )
 
-    @staticmethod
-    def shutdown() -> None:
+    def shutdown(self) -> None:
         DBOS.destroy(destroy_registry=True)
+        if self._dbos_engine is not None:
+            self._dbos_engine.dispose()
+            self._dbos_engine = None
 
     def close_engines(self) -> None:
         self._hosts.close()

@@ -67,13 +67,17 @@ class Admission:
             if replay is not None:
                 return replay
         per_minute = key["creates_per_minute"] or self._limits.creates_per_minute
+        window = (jobs.c.owner_key_id == t.key_id, jobs.c.created_at > now - 60)
         recent = conn.execute(
-            sa.select(jobs.c.created_at)
-            .where(jobs.c.owner_key_id == t.key_id, jobs.c.created_at > now - 60)
-            .order_by(jobs.c.created_at)
-        ).scalars().all()  # fmt: skip
-        if len(recent) >= per_minute:
-            retry = max(1, math.ceil(recent[-per_minute] + 60 - now))
+            sa.select(sa.func.count()).select_from(jobs).where(*window)
+        ).scalar_one()  # fmt: skip
+        if recent >= per_minute:
+            # The create that has to leave the one-minute window before another fits.
+            oldest = conn.execute(
+                sa.select(jobs.c.created_at).where(*window)
+                .order_by(jobs.c.created_at.desc()).offset(per_minute - 1).limit(1)
+            ).scalar_one()  # fmt: skip
+            retry = max(1, math.ceil(oldest + 60 - now))
             raise RateLimited(
                 f"this key may create {per_minute} videos per minute; retry in {retry} s",
                 retry_after=retry, code="rate_limited.creates_per_minute",
