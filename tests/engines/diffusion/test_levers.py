@@ -85,6 +85,18 @@ def test_minimax_h3_quantized_with_its_conditioner(tiny_h3: Path, tmp_path: Path
     assert quantized_linear_count(pipe.text_encoder) > 0
 
 
+@pytest.fixture
+def keep_active_attention_backend() -> Any:
+    """diffusers' `set_attention_backend` also sets a process-wide active backend; put it back so
+    later tests do not run on the slow `_native_math` path."""
+    from diffusers.models.attention_dispatch import _AttentionBackendRegistry
+
+    backend, _ = _AttentionBackendRegistry.get_active_backend()
+    yield
+    _AttentionBackendRegistry.set_active_backend(backend)
+
+
+@pytest.mark.usefixtures("keep_active_attention_backend")
 def test_attention_backend_is_set_on_every_attention(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -100,6 +112,7 @@ def test_attention_backend_is_set_on_every_attention(
     assert backends == {"AttentionBackendName._NATIVE_MATH"}
 
 
+@pytest.mark.usefixtures("keep_active_attention_backend")
 def test_unknown_attention_backend_is_a_clear_error(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -189,6 +202,8 @@ def test_preset_table_and_resolution() -> None:
     assert resolve_preset_name("wan-vace", "fast", {"fast": "turbo"}) == "turbo"
     assert resolve_preset_name("ltx2", "fast", {"fast": "turbo"}) == "fast"  # ltx2 has none
     assert resolve_preset_name("minimax-h3", "two_stage", {}) == "pro"
+    with pytest.raises(EngineUnavailable, match="engine_presets"):
+        resolve_preset_name("ltx2", "pro", {"ltx2:pro": "turbo"})
 
 
 def test_wan_vace_soundtrack_from_stable_audio(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from reelforge import codes
 from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
 from reelforge.engines.diffusion.fit import fit_frame, retime_indices
 from reelforge.engines.diffusion.loading import (
@@ -184,7 +185,7 @@ def check_counts(request: RenderRequest, engine: str, limits: dict[ReferenceKind
         if len(refs) > most:
             raise InvalidReference(
                 f"engine {engine} takes at most {most} {kind.value} reference(s); got {len(refs)}",
-                code=f"invalid_reference.too_many_{kind.value}s",
+                code=codes.too_many(kind.value),
                 param="references",
             )
 

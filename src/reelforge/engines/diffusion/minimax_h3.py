@@ -305,6 +305,8 @@ class MiniMaxH3Engine(DiffusionEngine):
             quantize_weights(pipe.text_encoder, self.options.quantize)
         if self.options.vae_tiling and hasattr(pipe.vae, "enable_tiling"):
             pipe.vae.enable_tiling()
+        if hasattr(pipe, "set_progress_bar_config"):
+            pipe.set_progress_bar_config(disable=True)
         return pipe
 
     def _slow_processor(self, pipe: Any, source: str) -> Any:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reelforge.errors import EngineUnavailable
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -131,11 +133,16 @@ def resolve_preset_name(
     = `pro`)."""
     table = ENGINE_PRESETS.get(engine, {})
     mapped = dict(mapping)
+    for key, target in mapped.items():
+        if key.startswith(f"{engine}:") and target not in table:
+            raise EngineUnavailable(
+                f"engine_presets[{key!r}]={target!r}: {engine} has the presets {', '.join(table)}"
+            )
     name = "pro" if requested in ("", "default") else requested
     for key in (f"{engine}:{requested}", f"{engine}:{name}", requested, name):
-        target = mapped.get(key)
-        if target is not None and target in table:
-            return target
+        found = mapped.get(key)
+        if found is not None and found in table:
+            return found
     return name if name in table else "pro"
 
 
