@@ -90,8 +90,10 @@ def composite(
     view: View,
     pose: Pose = REST,
     opacity: float = 1.0,
+    coverage: np.ndarray | None = None,
 ) -> None:
-    """Lay one subject over `frame` in place."""
+    """Lay one subject over `frame` in place. `coverage` (uint8, the frame's size), when
+    given, accumulates the subjects' alpha the same way (for output with transparency)."""
     if opacity <= 0.0:
         return
     h, w = frame.shape[:2]
@@ -124,6 +126,9 @@ def composite(
     inv = cv2.cvtColor(cv2.bitwise_not(alpha), cv2.COLOR_GRAY2RGB)
     roi = frame[y0:y1, x0:x1]
     cv2.add(cv2.multiply(roi, inv, scale=1.0 / 255.0), fg, dst=roi)
+    if coverage is not None:
+        cov = coverage[y0:y1, x0:x1]
+        cv2.add(cv2.multiply(cov, inv[:, :, 0], scale=1.0 / 255.0), alpha, dst=cov)
 
 
 def _dest_box(m: np.ndarray, sw: int, sh: int, w: int, h: int) -> tuple[int, int, int, int] | None:

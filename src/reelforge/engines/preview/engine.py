@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+import cv2
 import numpy as np
 
 from reelforge.engines.base import Rendering, RenderRequest
@@ -164,6 +165,18 @@ class PreviewEngine:
         frames = prefetch(_frames(request, scene, progress, cancel), depth=PREFETCH_FRAMES)
         return Rendering(frames=frames, audio=audio)
 
+    def render_alpha(
+        self, request: RenderRequest, progress: ProgressCallback, cancel: CancelToken
+    ) -> Rendering:
+        """Like `render`, but the frames are RGBA (straight colour): the subjects alone on a
+        transparent background (no plate), for compositing. Joins crossfade the subjects; fades
+        to black and the clip's fades fade the alpha."""
+        self.check_inputs(request)
+        audio = self._soundtrack(request, cancel)
+        scene = prepare_scene(request, cancel)
+        frames = prefetch(_alpha_frames(request, scene, progress, cancel), depth=PREFETCH_FRAMES)
+        return Rendering(frames=frames, audio=audio)
+
     def _soundtrack(self, request: RenderRequest, cancel: CancelToken) -> AudioTrack | None:
         """Every reference audio clip in the role and at the time the prompt gives it (voice,
         music, effect; `planning.audio_roles`), the spoken dialogue, and the procedural
@@ -269,6 +282,45 @@ def _frames(
             yield frame
     finally:
         scene.close()
+
+
+def _alpha_frames(
+    request: RenderRequest, scene: Scene, progress_cb: ProgressCallback, cancel: CancelToken
+) -> Iterator[np.ndarray]:
+    plan = request.plan
+    w, h, total = request.width, request.height, request.num_frames
+    shot_of = np.repeat(np.arange(len(scene.shots)), [r.shot.num_frames for r in scene.shots])
+    windows = window_map(plan_joins(plan))
+
+    def draw(k: int, f: int, _index: int) -> np.ndarray:
+        return scene.shots[k].draw_subjects(f, w, h)
+
+    try:
+        for i in range(total):
+            if cancel.is_set():
+                raise EngineCanceled(f"canceled at frame {i} of {total}")
+            k = int(shot_of[i])
+            join = windows.get(i)
+            if join is not None and join.kind is not Transition.FADE_BLACK:
+                a = draw(join.shot - 1, i - scene.shots[join.shot - 1].shot.start_frame, i)
+                b = draw(join.shot, i - join.at, i)
+                p = progress(join, i)
+                frame = cv2.addWeighted(a, 1.0 - p, b, p, 0.0)
+            else:
+                frame = _compose(scene.shots, k, i, {}, draw)
+                if join is not None:
+                    _fade_alpha(frame, fade_gain(join, i))
+            gain = edge_gain(plan, i)
+            if gain < 1.0:
+                _fade_alpha(frame, gain)
+            progress_cb((i + 1) / total)
+            yield frame
+    finally:
+        scene.close()
+
+
+def _fade_alpha(frame: np.ndarray, gain: float) -> None:
+    frame[:, :, 3] = cv2.convertScaleAbs(frame[:, :, 3], alpha=max(0.0, min(1.0, gain)))
 
 
 def _compose(

@@ -152,6 +152,23 @@ class ShotRender:
         w = min(1.0, max(0.0, (t - 0.3) / 0.4))
         return w * w * (3.0 - 2.0 * w)
 
+    def draw_subjects(self, f: int, width: int, height: int) -> np.ndarray:
+        """Frame `f` of the shot with the subjects only, on a transparent background: RGBA
+        uint8, straight (not premultiplied) colour, the grade applied to the subjects."""
+        f = min(max(0, f), self.shot.num_frames - 1)
+        frame = np.zeros((height, width, 3), np.uint8)
+        coverage = np.zeros((height, width), np.uint8)
+        weight = self._pin_weight(f)
+        for placement, pose in zip(self.placements, self._poses(f), strict=True):
+            composite(frame, placement, self.sub_views[f], pose, weight, coverage)
+        if not self.graded_layers:
+            frame = apply_grade(frame, self.look, weight)
+        # Un-premultiply: colour = premultiplied / alpha where there is any alpha.
+        a = np.maximum(coverage, 1).astype(np.float32)[:, :, None]
+        straight = np.clip(frame.astype(np.float32) * 255.0 / a + 0.5, 0, 255).astype(np.uint8)
+        straight[coverage == 0] = 0
+        return np.dstack([straight, coverage])
+
     def draw(self, f: int, index: int, width: int, height: int) -> np.ndarray:
         """Frame `f` of the shot (clamped to the shot), which is output frame `index` (a video
         plate plays on by output time)."""
