@@ -28,9 +28,11 @@ Codes are dotted, stable strings such as `invalid_request.seconds` or
 
 from __future__ import annotations
 
+from reelforge import codes
+
 
 class ReelforgeError(Exception):
-    code = "internal"
+    code = codes.INTERNAL
     http_status = 500
     retryable = False
 
@@ -63,60 +65,60 @@ class ReelforgeError(Exception):
 
 
 class InvalidRequest(ReelforgeError):
-    code = "invalid_request"
+    code = codes.INVALID_REQUEST
     http_status = 400
 
 
 class InvalidReference(InvalidRequest):
-    code = "invalid_reference"
+    code = codes.INVALID_REFERENCE
 
 
 class UnprocessableMedia(InvalidReference):
-    code = "invalid_reference.unprocessable"
+    code = codes.INVALID_REFERENCE_UNPROCESSABLE
     http_status = 422
 
 
 class PayloadTooLarge(InvalidRequest):
-    code = "invalid_request.too_large"
+    code = codes.INVALID_REQUEST_TOO_LARGE
     http_status = 413
 
 
 class ModerationBlocked(InvalidRequest):
-    code = "moderation.input.text"
+    code = codes.MODERATION_INPUT_TEXT
 
 
 class UnknownModel(InvalidRequest):
-    code = "invalid_request.unknown_model"
+    code = codes.INVALID_REQUEST_UNKNOWN_MODEL
     http_status = 404
 
 
 class AuthenticationFailed(ReelforgeError):
-    code = "authentication_failed"
+    code = codes.AUTHENTICATION_FAILED
     http_status = 401
 
 
 class PermissionDenied(ReelforgeError):
-    code = "permission_denied"
+    code = codes.PERMISSION_DENIED
     http_status = 403
 
 
 class NotFound(ReelforgeError):
-    code = "not_found"
+    code = codes.NOT_FOUND
     http_status = 404
 
 
 class Conflict(ReelforgeError):
-    code = "conflict"
+    code = codes.CONFLICT
     http_status = 409
 
 
 class InsufficientCredits(ReelforgeError):
-    code = "insufficient_credits"
+    code = codes.INSUFFICIENT_CREDITS
     http_status = 402
 
 
 class RateLimited(ReelforgeError):
-    code = "rate_limited"
+    code = codes.RATE_LIMITED
     http_status = 429
     retryable = True
 
@@ -126,12 +128,12 @@ class RateLimited(ReelforgeError):
 
 
 class JobFailed(ReelforgeError):
-    code = "generation_failed"
+    code = codes.GENERATION_FAILED
     http_status = 500
 
 
 class ServiceUnavailable(ReelforgeError):
-    code = "service_unavailable"
+    code = codes.SERVICE_UNAVAILABLE
     http_status = 503
     retryable = True
 
@@ -140,5 +142,5 @@ class EngineUnavailable(ServiceUnavailable):
     """An engine cannot run here: its extra is not installed, its weights are missing, or the
     device is not there. Not retryable: the operator has to act."""
 
-    code = "engine.unavailable"
+    code = codes.ENGINE_UNAVAILABLE
     retryable = False

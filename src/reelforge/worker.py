@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 
+from reelforge import codes
 from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import InvalidRequest
 from reelforge.runtime import Background, build_runtime
@@ -21,7 +22,7 @@ def run_worker(settings: Settings, engines: list[str]) -> None:
         raise InvalidRequest(
             "set REELFORGE_EXECUTOR_ID to a stable id of its own for each worker: recovery after "
             "a crash finds a worker's jobs by it",
-            code="invalid_request.executor_id",
+            code=codes.INVALID_REQUEST_EXECUTOR_ID,
             param="REELFORGE_EXECUTOR_ID",
         )
     registry = EngineRegistry(settings=settings)

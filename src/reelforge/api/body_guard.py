@@ -36,6 +36,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reelforge import codes
 from reelforge.api.errors import render_error
 from reelforge.errors import InvalidRequest, PayloadTooLarge, ReelforgeError
 
@@ -102,7 +103,7 @@ def check_text(value: str, param: str, *, what: str | None = None) -> None:
     raise InvalidRequest(
         f"{what or _where(param)} contains {bad} at character {m.start()}; text must be valid "
         "Unicode without lone surrogates or NUL",
-        code="invalid_request.text", param=param or "body",
+        code=codes.INVALID_REQUEST_TEXT, param=param or "body",
     )  # fmt: skip
 
 
@@ -112,7 +113,7 @@ def _utf8(raw: bytes, param: str) -> str:
     except UnicodeDecodeError as exc:
         raise InvalidRequest(
             f"{_where(param)} is not valid UTF-8 (byte {exc.start}: {exc.reason})",
-            code="invalid_request.encoding", param=param or "body",
+            code=codes.INVALID_REQUEST_ENCODING, param=param or "body",
         ) from None  # fmt: skip
 
 
@@ -129,7 +130,7 @@ def check_depth(text: str, max_depth: int, param: str) -> None:
             if depth > max_depth:
                 raise InvalidRequest(
                     f"{_where(param)} is nested more than {max_depth} levels deep",
-                    code="invalid_request.depth", param=param or "body",
+                    code=codes.INVALID_REQUEST_DEPTH, param=param or "body",
                 )  # fmt: skip
         elif token in "]}":
             depth -= 1
@@ -158,7 +159,7 @@ def _walk(value: Any, param: str, depth: int, max_depth: int) -> None:
             if k in NUMERIC_FIELDS and isinstance(v, bool):
                 raise InvalidRequest(
                     f"{child} is {json.dumps(v)}; it must be a number (a boolean is not one)",
-                    code="invalid_request.boolean_not_number", param=child,
+                    code=codes.INVALID_REQUEST_BOOLEAN_NOT_NUMBER, param=child,
                 )  # fmt: skip
             _walk(v, child, depth + 1, max_depth)
     elif isinstance(value, list):
@@ -168,7 +169,7 @@ def _walk(value: Any, param: str, depth: int, max_depth: int) -> None:
         shown = value.text if len(value.text) <= 40 else value.text[:20] + "..."
         raise InvalidRequest(
             f"{_where(param)} is {shown}; numbers must be finite and within +-2**53",
-            code="invalid_request.number", param=param or "body",
+            code=codes.INVALID_REQUEST_NUMBER, param=param or "body",
         )  # fmt: skip
 
 
@@ -191,7 +192,7 @@ def check_json(raw: bytes, max_depth: int) -> None:
     except json.JSONDecodeError as exc:
         raise InvalidRequest(
             f"request body is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})",
-            code="invalid_request.json", param="body",
+            code=codes.INVALID_REQUEST_JSON, param="body",
         ) from None  # fmt: skip
     _walk(value, "", 0, max_depth)
 
@@ -215,7 +216,7 @@ def check_urlencoded(raw: bytes, max_depth: int) -> None:
     except UnicodeDecodeError as exc:
         raise InvalidRequest(
             f"a form field is not valid UTF-8 once percent-decoded ({exc.reason})",
-            code="invalid_request.encoding", param="body",
+            code=codes.INVALID_REQUEST_ENCODING, param="body",
         ) from None  # fmt: skip
     for name, value in pairs:
         _check_field(name, value, max_depth)
@@ -266,7 +267,9 @@ def _multipart_parts(raw: bytes, boundary: bytes) -> list[tuple[dict[bytes, byte
         parser.finalize()
     except Exception as exc:  # python-multipart's own parse errors
         raise InvalidRequest(
-            f"the multipart body cannot be read: {exc}", code="invalid_request.form", param="body"
+            f"the multipart body cannot be read: {exc}",
+            code=codes.INVALID_REQUEST_FORM,
+            param="body",
         ) from None
     return parts
 
@@ -276,7 +279,7 @@ def check_multipart(raw: bytes, content_type: str, max_depth: int) -> None:
     boundary = params.get(b"boundary")
     if not boundary:
         raise InvalidRequest(
-            "multipart/form-data without a boundary", code="invalid_request.form", param="body"
+            "multipart/form-data without a boundary", code=codes.INVALID_REQUEST_FORM, param="body"
         )
     for options, data in _multipart_parts(raw, boundary):
         name = options.get(b"name", b"")
@@ -289,7 +292,7 @@ def check_multipart(raw: bytes, content_type: str, max_depth: int) -> None:
                 raise InvalidRequest(
                     f"{key}: the file name is {len(filename)} characters; at most "
                     f"{MAX_FILENAME_CHARS}",
-                    code="invalid_request.filename", param=f"{key} (file name)",
+                    code=codes.INVALID_REQUEST_FILENAME, param=f"{key} (file name)",
                 )  # fmt: skip
         else:
             _check_field(name, data, max_depth)

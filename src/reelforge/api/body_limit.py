@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reelforge import codes
 from reelforge.errors import PayloadTooLarge
 
 
@@ -27,7 +28,7 @@ class BodyLimit:
                 if seen > self.max_bytes:
                     raise PayloadTooLarge(
                         f"request body is over {self.max_bytes} bytes",
-                        code="invalid_request.too_large",
+                        code=codes.INVALID_REQUEST_TOO_LARGE,
                         param="body",
                     )
             return message

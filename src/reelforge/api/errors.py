@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from reelforge import codes
 from reelforge.errors import InvalidRequest, RateLimited, ReelforgeError
 
 log = logging.getLogger("reelforge.api")
@@ -128,7 +129,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        err = ReelforgeError(str(exc.detail), code=f"http_{exc.status_code}")
+        err = ReelforgeError(str(exc.detail), code=codes.http_status(exc.status_code))
         err.http_status = exc.status_code
         response = _render(request, err)
         if exc.status_code == 405:

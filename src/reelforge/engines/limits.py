@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reelforge import codes
 from reelforge.errors import InvalidReference, InvalidRequest
 from reelforge.spec import MAX_SECONDS, MIN_SECONDS, ReferenceKind, Resolution
 
@@ -46,7 +47,7 @@ def check_engine_limits(
             raise InvalidReference(
                 f"engine {engine} takes at most {most} {kind.value} reference(s); got {got} "
                 f"(references[{index}] is one too many)",
-                code=f"invalid_reference.too_many_{kind.value}s",
+                code=codes.too_many(kind.value),
                 param="references",
                 reference_index=index,
             )
@@ -54,13 +55,13 @@ def check_engine_limits(
         allowed = ", ".join(r.value for r in limits.resolutions)
         raise InvalidRequest(
             f"engine {engine} renders {allowed}; resolution {resolution.value} is not one of them",
-            code="invalid_request.resolution",
+            code=codes.INVALID_REQUEST_RESOLUTION,
             param="resolution",
         )
     if seconds is not None and not limits.min_seconds <= seconds <= limits.max_seconds:
         raise InvalidRequest(
             f"engine {engine} renders {limits.min_seconds}..{limits.max_seconds} seconds; "
             f"asked {seconds}",
-            code="invalid_request.seconds",
+            code=codes.INVALID_REQUEST_SECONDS,
             param="seconds",
         )

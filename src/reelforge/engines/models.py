@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reelforge import codes
 from reelforge.core.job import ResolvedModel
 from reelforge.errors import UnknownModel
 
@@ -73,14 +74,14 @@ def resolve_model(
             raise UnknownModel(
                 f"model {asked!r} is configured as {target!r}, which is not an engine here "
                 f"({', '.join(engines)})",
-                code="engine.unavailable",
+                code=codes.ENGINE_UNAVAILABLE,
                 param="model",
             )
         asked = target
     if len(asked) > 200:
         raise UnknownModel(
             f"model is {len(asked)} characters long; model names are at most 200",
-            code="invalid_request.unknown_model",
+            code=codes.INVALID_REQUEST_UNKNOWN_MODEL,
             param="model",
         )
     base, _, preset = asked.partition(":")
@@ -88,7 +89,7 @@ def resolve_model(
         if preset not in PRESETS:
             raise UnknownModel(
                 f"model {asked!r}: {base} has the presets {', '.join(PRESETS[1:])}",
-                code="invalid_request.unknown_model",
+                code=codes.INVALID_REQUEST_UNKNOWN_MODEL,
                 param="model",
             )
         return ResolvedModel(base, preset or "default")
@@ -98,7 +99,7 @@ def resolve_model(
             raise UnknownModel(
                 f"the server's default model {default_model!r} is not an engine here "
                 f"({', '.join(engines)}); the operator must set REELFORGE_DEFAULT_MODEL to one",
-                code="engine.unavailable",
+                code=codes.ENGINE_UNAVAILABLE,
                 param="model",
             )
         default = ResolvedModel(default_engine, "default")
@@ -108,6 +109,6 @@ def resolve_model(
     raise UnknownModel(
         f"model {asked!r} is not known; use one of {', '.join(engines)} or a Seedance 2.0 "
         "model id such as 'seedance-2.0'",
-        code="invalid_request.unknown_model",
+        code=codes.INVALID_REQUEST_UNKNOWN_MODEL,
         param="model",
     )

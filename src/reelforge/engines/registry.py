@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
+from reelforge import codes
 from reelforge.engines.base import Engine
 from reelforge.engines.catalog import ENGINES, EngineEntry
 from reelforge.engines.limits import EngineLimits
@@ -51,7 +52,7 @@ class EngineRegistry:
         except KeyError:
             raise UnknownModel(
                 f"engine {name!r} is not available here; available: {', '.join(self.names())}",
-                code="invalid_request.unknown_engine",
+                code=codes.INVALID_REQUEST_UNKNOWN_ENGINE,
                 param="model",
             ) from None
 

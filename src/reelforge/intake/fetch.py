@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reelforge import codes
 from reelforge.errors import InvalidReference, PayloadTooLarge
 from reelforge.intake.netguard import (
     IPAddress,
@@ -69,15 +70,15 @@ __all__ = [
     "SafeFetcher",
 ]
 
-CODE_SCHEME = "invalid_reference.url_scheme"
-CODE_INVALID_URL = "invalid_reference.url_invalid"
-CODE_FORBIDDEN_ADDRESS = "invalid_reference.url_forbidden_address"
-CODE_UNRESOLVABLE = "invalid_reference.url_unresolvable"
-CODE_TOO_MANY_REDIRECTS = "invalid_reference.url_too_many_redirects"
-CODE_TOO_LARGE = "invalid_reference.too_large"
-CODE_TIMEOUT = "invalid_reference.url_timeout"
-CODE_FETCH_FAILED = "invalid_reference.url_fetch_failed"
-CODE_CONTENT_ENCODING = "invalid_reference.url_content_encoding"
+CODE_SCHEME = codes.INVALID_REFERENCE_URL_SCHEME
+CODE_INVALID_URL = codes.INVALID_REFERENCE_URL_INVALID
+CODE_FORBIDDEN_ADDRESS = codes.INVALID_REFERENCE_URL_FORBIDDEN_ADDRESS
+CODE_UNRESOLVABLE = codes.INVALID_REFERENCE_URL_UNRESOLVABLE
+CODE_TOO_MANY_REDIRECTS = codes.INVALID_REFERENCE_URL_TOO_MANY_REDIRECTS
+CODE_TOO_LARGE = codes.INVALID_REFERENCE_TOO_LARGE
+CODE_TIMEOUT = codes.INVALID_REFERENCE_URL_TIMEOUT
+CODE_FETCH_FAILED = codes.INVALID_REFERENCE_URL_FETCH_FAILED
+CODE_CONTENT_ENCODING = codes.INVALID_REFERENCE_URL_CONTENT_ENCODING
 
 # `socket.getaddrinfo`-shaped: (host, port) -> [(family, type, proto, canonname, sockaddr), ...]
 Resolver = Callable[[str, int], Sequence[tuple[Any, ...]]]
@@ -97,7 +98,7 @@ class ReferenceTooLarge(InvalidReference, PayloadTooLarge):
     Both an `InvalidReference` (it names the reference) and a `PayloadTooLarge` (its status).
     """
 
-    code = "invalid_reference.too_large"
+    code = codes.INVALID_REFERENCE_TOO_LARGE
 
 
 @dataclass(frozen=True)

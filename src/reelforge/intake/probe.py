@@ -36,6 +36,7 @@ from typing import Any
 import av
 from PIL import Image
 
+from reelforge import codes
 from reelforge.errors import InvalidRequest, UnprocessableMedia
 from reelforge.intake.formats import (
     SNIFF_BYTES,
@@ -121,7 +122,7 @@ def probe(
     where = Where(param, index)
     size = path.stat().st_size
     if size == 0:
-        raise reference_error("empty", "the file is empty (0 bytes)", where)
+        raise reference_error(codes.INVALID_REFERENCE_EMPTY, "the file is empty (0 bytes)", where)
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
     fmt = check_format(head, kind, where, limits)
@@ -147,20 +148,20 @@ def check_format(head: bytes, kind: ReferenceKind, where: Where, limits: Limits)
     fmt = sniff_format(head)
     if fmt is None:
         raise reference_error(
-            "format",
+            codes.INVALID_REFERENCE_FORMAT,
             f"the bytes are not a recognised {kind.value} format (they begin with "
             f"{describe_head(head)}); allowed: {', '.join(allowed)}",
             where, UnprocessableMedia,
         )  # fmt: skip
     if fmt.kind is not kind:
         raise reference_error(
-            "kind_mismatch",
+            codes.INVALID_REFERENCE_KIND_MISMATCH,
             f"given as {kind.value}, but the bytes are a {fmt.name} {fmt.kind.value}",
             where,
         )
     if fmt.name not in allowed:
         raise reference_error(
-            "format",
+            codes.INVALID_REFERENCE_FORMAT,
             f"the {kind.value} is {fmt.name}; allowed: {', '.join(allowed)}",
             where, UnprocessableMedia,
         )  # fmt: skip
@@ -176,13 +177,20 @@ def _reason(exc: BaseException, path: Path) -> str:
 
 
 def _truncated(where: Where, detail: str) -> InvalidRequest:
-    return reference_error("truncated", f"the file is cut short: {detail}", where,
-                           UnprocessableMedia)  # fmt: skip
+    return reference_error(
+        codes.INVALID_REFERENCE_TRUNCATED,
+        f"the file is cut short: {detail}",
+        where,
+        UnprocessableMedia,
+    )
 
 
 def _undecodable(where: Where, what: str, detail: str) -> InvalidRequest:
     return reference_error(
-        "undecodable", f"it could not be read as {what}: {detail}", where, UnprocessableMedia
+        codes.INVALID_REFERENCE_UNDECODABLE,
+        f"it could not be read as {what}: {detail}",
+        where,
+        UnprocessableMedia,
     )
 
 
@@ -200,7 +208,7 @@ def _scan(path: Path, scanner: Any, where: Where, what: str) -> Scan:
 def _over_time(deadline: float, where: Where, limits: Limits) -> None:
     if time.monotonic() > deadline:
         raise reference_error(
-            "probe_timeout",
+            codes.INVALID_REFERENCE_PROBE_TIMEOUT,
             f"checking it took longer than {limits.probe_timeout_seconds:g} s",
             where, UnprocessableMedia,
         )  # fmt: skip
@@ -231,7 +239,7 @@ def _probe_image(path: Path, fmt: MediaFormat, where: Where, limits: Limits) -> 
         found = re.search(r"\((\d+) pixels\)", str(exc))
         said = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
         raise reference_error(
-            "image_too_many_pixels",
+            codes.INVALID_REFERENCE_IMAGE_TOO_MANY_PIXELS,
             f"the image header says {said}; at most {limits.max_image_pixels:,} are decoded",
             where, UnprocessableMedia,
         ) from exc  # fmt: skip
@@ -273,7 +281,7 @@ def _check_header_claim(scan: Scan, kind: ReferenceKind, where: Where, limits: L
     high = limits.max_video_seconds if kind is ReferenceKind.VIDEO else limits.max_audio_seconds
     if seconds > high + limits.duration_tolerance_seconds:
         raise reference_error(
-            f"{kind.value}_too_long",
+            codes.too_long(kind.value),
             f"its {name} header says it is {seconds:,.1f} s long; at most {high:g} s "
             "(refused before reading the stream)",
             where,
@@ -303,15 +311,17 @@ def _first_stream(
     _check_stream_count(streams, where, limits)
     found = getattr(streams, kind)
     if not found:
-        raise reference_error(f"no_{kind}_stream", f"the file has no {kind} stream", where,
+        raise reference_error(codes.no_stream(kind), f"the file has no {kind} stream", where,
                               UnprocessableMedia)  # fmt: skip
     stream = found[0]
     codec = _codec_name(stream)
     if codec not in codecs:
         raise reference_error(
-            "codec", f"the {kind} stream is {codec}; allowed: {', '.join(codecs)}",
-            where, UnprocessableMedia,
-        )  # fmt: skip
+            codes.INVALID_REFERENCE_CODEC,
+            f"the {kind} stream is {codec}; allowed: {', '.join(codecs)}",
+            where,
+            UnprocessableMedia,
+        )
     return stream
 
 
@@ -324,7 +334,7 @@ def _video_streams(
         acodec = _codec_name(audio)
         if acodec not in limits.video_audio_codecs:
             raise reference_error(
-                "codec",
+                codes.INVALID_REFERENCE_CODEC,
                 f"the video's audio stream is {acodec}; allowed: "
                 f"{', '.join(limits.video_audio_codecs)}",
                 where, UnprocessableMedia,
@@ -361,7 +371,7 @@ def _check_stream_count(streams: Any, where: Where, limits: Limits) -> None:
     n = len(streams)
     if n > limits.max_streams:
         raise reference_error(
-            "too_many_streams",
+            codes.INVALID_REFERENCE_TOO_MANY_STREAMS,
             f"the file has {n} streams; at most {limits.max_streams}",
             where, UnprocessableMedia,
         )  # fmt: skip
@@ -369,7 +379,7 @@ def _check_stream_count(streams: Any, where: Where, limits: Limits) -> None:
 
 def _too_many_frames(where: Where, limits: Limits, frames: int, how: str) -> InvalidRequest:
     return reference_error(
-        "video_too_many_frames",
+        codes.INVALID_REFERENCE_VIDEO_TOO_MANY_FRAMES,
         f"{how} {frames:,} frames; at most {limits.max_video_frames:,} "
         f"({limits.max_video_seconds:g} s at {limits.max_video_fps:g} fps)",
         where,
@@ -401,7 +411,7 @@ def _read_video(
             decoded += len(packet.decode())
     if decoded == 0:
         raise reference_error(
-            "undecodable",
+            codes.INVALID_REFERENCE_UNDECODABLE,
             f"no frame could be decoded from its first {min(packets, DECODE_VIDEO_PACKETS)} "
             "packets",
             where, UnprocessableMedia,
@@ -448,8 +458,12 @@ def _read_audio(container: Any, where: Where, limits: Limits, deadline: float) -
     stream = _first_stream(streams, "audio", limits.audio_codecs, where, limits)
     rate = stream.codec_context.sample_rate or stream.sample_rate
     if not rate:
-        raise reference_error("undecodable", "the audio stream has no sample rate", where,
-                              UnprocessableMedia)  # fmt: skip
+        raise reference_error(
+            codes.INVALID_REFERENCE_UNDECODABLE,
+            "the audio stream has no sample rate",
+            where,
+            UnprocessableMedia,
+        )
     cap = limits.max_audio_seconds + limits.duration_tolerance_seconds
     samples = 0
     for frame in container.decode(stream):
@@ -457,12 +471,16 @@ def _read_audio(container: Any, where: Where, limits: Limits, deadline: float) -
         samples += frame.samples
         if samples / rate > cap:
             raise reference_error(
-                "audio_too_long",
+                codes.INVALID_REFERENCE_AUDIO_TOO_LONG,
                 f"the audio runs longer than {cap:g} s (decoding stopped there); at most "
                 f"{limits.max_audio_seconds:g} s",
                 where,
             )
     if samples == 0:
-        raise reference_error("undecodable", "no audio could be decoded", where,
-                              UnprocessableMedia)  # fmt: skip
+        raise reference_error(
+            codes.INVALID_REFERENCE_UNDECODABLE,
+            "no audio could be decoded",
+            where,
+            UnprocessableMedia,
+        )
     return samples / rate

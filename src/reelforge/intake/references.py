@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from reelforge import codes
 from reelforge.core.references import StoredReference
 from reelforge.errors import (
     InvalidReference,
@@ -95,7 +96,7 @@ class ReferenceIntake:
             raise UnprocessableMedia(  # 422, as create answers `invalid_reference.format`
                 "file is not a recognised image (PNG, JPEG, WebP, BMP, TIFF, GIF), video "
                 "(MP4, MOV) or audio (MP3, WAV) file",
-                code="invalid_reference.format",
+                code=codes.INVALID_REFERENCE_FORMAT,
                 param="file",
             )
         stored = self.store_bytes(
@@ -115,14 +116,14 @@ class ReferenceIntake:
         """A webhook or callback URL, checked at create so a bad one is a 400 now rather than
         a silent delivery failure later."""
         if not isinstance(url, str) or not url.strip():
-            raise InvalidRequest(f"{param} must be an http(s) URL", code="invalid_request.url",
+            raise InvalidRequest(f"{param} must be an http(s) URL", code=codes.INVALID_REQUEST_URL,
                                  param=param)  # fmt: skip
         policy = FetchPolicy(allow_private=self._allow_private_urls)
         try:
             SafeFetcher(policy).check_target(url, param=param)
         except InvalidReference as exc:
             raise InvalidRequest(
-                f"{param}: {exc.message}", code="invalid_request.url", param=param
+                f"{param}: {exc.message}", code=codes.INVALID_REQUEST_URL, param=param
             ) from None
 
     def ingest(self, owner_key_id: str, refs: Sequence[ReferenceInput]) -> list[StoredReference]:
@@ -185,7 +186,9 @@ class ReferenceIntake:
         else:
             value = ref.file_id or ref.url
             if not value:
-                raise reference_error("missing_source", "it has no url, file_id or data", where)
+                raise reference_error(
+                    codes.INVALID_REFERENCE_MISSING_SOURCE, "it has no url, file_id or data", where
+                )
             file_id = file_id_of(value)
             if file_id is not None:
                 return self._from_file(owner_key_id, file_id, ref.kind, where)
@@ -207,12 +210,14 @@ class ReferenceIntake:
         if rec is None:
             raise NotFound(
                 f"{where.param} names {file_id}, which does not exist",
-                code="invalid_reference.file_not_found", param=where.param,
+                code=codes.INVALID_REFERENCE_FILE_NOT_FOUND, param=where.param,
                 reference_index=where.index,
             )  # fmt: skip
         if rec.kind != kind.value:
             raise reference_error(
-                "kind_mismatch", f"given as {kind.value}, but {file_id} is a {rec.kind}", where
+                codes.INVALID_REFERENCE_KIND_MISMATCH,
+                f"given as {kind.value}, but {file_id} is a {rec.kind}",
+                where,
             )
         return StoredReference(
             kind=kind, role=ReferenceRole.REFERENCE, index=0, storage_key=rec.storage_key,
@@ -232,7 +237,9 @@ class ReferenceIntake:
         filename: str | None,
     ) -> StoredReference:
         if not data:
-            raise reference_error("empty", "the file is empty (0 bytes)", where)
+            raise reference_error(
+                codes.INVALID_REFERENCE_EMPTY, "the file is empty (0 bytes)", where
+            )
         check_bytes(kind, where, len(data), self.limits)
         fmt = check_format(data[:SNIFF_BYTES], kind, where, self.limits)
         _check_declared(fmt, where, mime_type, filename)
@@ -277,7 +284,7 @@ class ReferenceIntake:
         except ReferenceTooLarge as exc:
             raise PayloadTooLarge(
                 f"{exc.message}; a {kind.value} may be at most {limit:,} bytes",
-                code=f"invalid_reference.{kind.value}_file_too_large", param=where.param,
+                code=codes.file_too_large(kind.value), param=where.param,
                 reference_index=where.index,
             ) from exc  # fmt: skip
         return fetched.data
@@ -310,14 +317,14 @@ def _check_declared(
     by_mime = declared_by_mime(mime_type)
     if by_mime is not None and not by_mime.same_as(fmt):
         raise reference_error(
-            "mime_mismatch",
+            codes.INVALID_REFERENCE_MIME_MISMATCH,
             f"declared as {mime_type}, but the bytes are {fmt.name} ({fmt.mime})",
             where,
         )
     by_name = declared_by_filename(filename)
     if by_name is not None and not by_name.same_as(fmt):
         raise reference_error(
-            "extension_mismatch",
+            codes.INVALID_REFERENCE_EXTENSION_MISMATCH,
             f"the file is named {filename!r} ({by_name.name}), but the bytes are {fmt.name}",
             where,
         )

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from reelforge import codes
 from reelforge.core.references import StoredReference
 from reelforge.errors import InvalidReference, InvalidRequest, PayloadTooLarge, UnprocessableMedia
 from reelforge.intake.limits import Limits
@@ -65,12 +66,12 @@ class Where:
 def reference_error(
     code: str, message: str, where: Where | int, cls: type[InvalidRequest] = InvalidReference
 ) -> InvalidRequest:
-    """`cls(message)` with `code` under `invalid_reference.`, naming the reference."""
+    """`cls(message)` with `code` (a `codes` constant), naming the reference."""
     if isinstance(where, int):
         where = Where.ref(where)
     return cls(
         f"{where.param}: {message}",
-        code=f"invalid_reference.{code}",
+        code=code,
         param=where.param,
         reference_index=where.index,
     )
@@ -108,7 +109,7 @@ def check_metadata(metadata: Mapping[str, str], limits: Limits) -> None:
     if len(metadata) > limits.max_metadata_keys:
         raise InvalidRequest(
             f"metadata has {len(metadata)} keys; at most {limits.max_metadata_keys}",
-            code="invalid_request.metadata", param="metadata",
+            code=codes.INVALID_REQUEST_METADATA, param="metadata",
         )  # fmt: skip
     for key, value in metadata.items():
         where = f"metadata.{_key_shown(key)}"
@@ -116,12 +117,12 @@ def check_metadata(metadata: Mapping[str, str], limits: Limits) -> None:
             raise InvalidRequest(
                 f"metadata key {_key_shown(key)!r} is {len(key)} characters; keys are "
                 f"1..{limits.max_metadata_key_chars} characters",
-                code="invalid_request.metadata", param=where,
+                code=codes.INVALID_REQUEST_METADATA, param=where,
             )  # fmt: skip
         if len(value) > limits.max_metadata_value_chars:
             raise InvalidRequest(
                 f"{where} is {len(value)} characters; at most {limits.max_metadata_value_chars}",
-                code="invalid_request.metadata", param=where,
+                code=codes.INVALID_REQUEST_METADATA, param=where,
             )  # fmt: skip
 
 
@@ -129,21 +130,21 @@ def check_prompt(prompt: str, limits: Limits) -> None:
     if len(prompt) > limits.max_prompt_chars:
         raise InvalidRequest(
             f"prompt is {len(prompt):,} characters; at most {limits.max_prompt_chars:,}",
-            code="invalid_request.prompt_too_long", param="prompt",
+            code=codes.INVALID_REQUEST_PROMPT_TOO_LONG, param="prompt",
         )  # fmt: skip
     tokens = count_prompt_tokens(prompt)
     if tokens > limits.max_prompt_tokens:
         raise InvalidRequest(
             f"prompt is {tokens:,} tokens (words, punctuation marks and CJK characters each "
             f"count one); at most {limits.max_prompt_tokens:,}",
-            code="invalid_request.prompt_too_long", param="prompt",
+            code=codes.INVALID_REQUEST_PROMPT_TOO_LONG, param="prompt",
         )  # fmt: skip
 
 
 _KIND_COUNTS = {
-    IMAGE: ("max_images", "too_many_images"),
-    VIDEO: ("max_videos", "too_many_videos"),
-    AUDIO: ("max_audios", "too_many_audios"),
+    IMAGE: ("max_images", codes.too_many("image")),
+    VIDEO: ("max_videos", codes.too_many("video")),
+    AUDIO: ("max_audios", codes.too_many("audio")),
 }
 
 
@@ -154,7 +155,7 @@ def check_counts(refs: Sequence[ReferenceInput | StoredReference], limits: Limit
         raise InvalidReference(
             f"{len(refs)} references given; at most {limits.max_references} in all "
             f"(images, videos and audio together); {_param(over)} is the first one over",
-            code="invalid_reference.too_many_references", param="references",
+            code=codes.INVALID_REFERENCE_TOO_MANY_REFERENCES, param="references",
             reference_index=over,
         )  # fmt: skip
     for kind, (attr, code) in _KIND_COUNTS.items():
@@ -164,7 +165,7 @@ def check_counts(refs: Sequence[ReferenceInput | StoredReference], limits: Limit
             raise InvalidReference(
                 f"{len(positions)} {kind.value} references given; at most {limit}; "
                 f"{_param(positions[limit])} is the first one over",
-                code=f"invalid_reference.{code}", param="references",
+                code=code, param="references",
                 reference_index=positions[limit],
             )  # fmt: skip
 
@@ -177,7 +178,7 @@ def check_modes(refs: Sequence[ReferenceInput | StoredReference]) -> None:
     for i, r in framed:
         if r.kind is not IMAGE:
             raise reference_error(
-                "frame_role_kind",
+                codes.INVALID_REFERENCE_FRAME_ROLE_KIND,
                 f"role {r.role.value} needs an image; this reference is a {r.kind.value}",
                 i,
             )
@@ -187,7 +188,7 @@ def check_modes(refs: Sequence[ReferenceInput | StoredReference]) -> None:
     if plain:
         i, (j, fr) = plain[0], framed[0]
         raise reference_error(
-            "mode_conflict",
+            codes.INVALID_REFERENCE_MODE_CONFLICT,
             f"this is a reference {refs[i].kind.value}, but {_param(j)} has role "
             f"{fr.role.value}: the first-frame, first-and-last-frame and reference modes cannot "
             "be mixed",
@@ -195,17 +196,17 @@ def check_modes(refs: Sequence[ReferenceInput | StoredReference]) -> None:
         )
     if len(first) > 1:
         raise reference_error(
-            "duplicate_frame_role",
+            codes.INVALID_REFERENCE_DUPLICATE_FRAME_ROLE,
             f"a second first_frame (the first is {_param(first[0])}); at most one", first[1],
         )  # fmt: skip
     if len(last) > 1:
         raise reference_error(
-            "duplicate_frame_role",
+            codes.INVALID_REFERENCE_DUPLICATE_FRAME_ROLE,
             f"a second last_frame (the first is {_param(last[0])}); at most one", last[1],
         )  # fmt: skip
     if last and not first:
         raise reference_error(
-            "last_frame_without_first_frame",
+            codes.INVALID_REFERENCE_LAST_FRAME_WITHOUT_FIRST_FRAME,
             "role last_frame, but no reference has role first_frame; a last frame needs a "
             "first frame",
             last[0],
@@ -220,7 +221,7 @@ def check_audio_needs_visual(
     audio = [i for i, r in enumerate(refs) if r.kind is AUDIO]
     if audio and not any(r.kind in (IMAGE, VIDEO) for r in refs):
         raise reference_error(
-            "audio_without_visual",
+            codes.INVALID_REFERENCE_AUDIO_WITHOUT_VISUAL,
             f"{len(audio)} audio reference(s) but no image or video reference; audio needs at "
             "least one image or video reference",
             audio[0],
@@ -244,7 +245,7 @@ def check_mentions(prompt: str, refs: Sequence[ReferenceInput | StoredReference]
             raise InvalidRequest(
                 f"prompt mentions {prompt[mention.start : mention.end]!r} (@{mention.label}), "
                 f"but {given}",
-                code="invalid_request.mention", param="prompt",
+                code=codes.INVALID_REQUEST_MENTION, param="prompt",
             )  # fmt: skip
 
 
@@ -273,9 +274,9 @@ def check_reference_media(
 
 def check_bytes(kind: ReferenceKind, where: Where, nbytes: int, limits: Limits) -> None:
     limit, code = {
-        IMAGE: (limits.max_image_bytes, "image_file_too_large"),
-        VIDEO: (limits.max_video_bytes, "video_file_too_large"),
-        AUDIO: (limits.max_audio_bytes, "audio_file_too_large"),
+        IMAGE: (limits.max_image_bytes, codes.file_too_large("image")),
+        VIDEO: (limits.max_video_bytes, codes.file_too_large("video")),
+        AUDIO: (limits.max_audio_bytes, codes.file_too_large("audio")),
     }[kind]
     if nbytes > limit:
         raise reference_error(
@@ -288,7 +289,7 @@ def check_image_pixels(where: Where, width: int, height: int, limits: Limits) ->
     """The pixel-bomb guard: from the header, before anything is decoded."""
     if width * height > limits.max_image_pixels:
         raise reference_error(
-            "image_too_many_pixels",
+            codes.INVALID_REFERENCE_IMAGE_TOO_MANY_PIXELS,
             f"the image header says {width}x{height} = {width * height:,} pixels; at most "
             f"{limits.max_image_pixels:,} are decoded",
             where, UnprocessableMedia,
@@ -306,20 +307,20 @@ def _check_image(
     size = f"{width}x{height}"
     if min(width, height) < limits.min_image_side:
         raise reference_error(
-            "image_too_small",
+            codes.INVALID_REFERENCE_IMAGE_TOO_SMALL,
             f"the image is {size} px; each side must be at least {limits.min_image_side} px",
             where,
         )
     if max(width, height) > limits.max_image_side:
         raise reference_error(
-            "image_too_large",
+            codes.INVALID_REFERENCE_IMAGE_TOO_LARGE,
             f"the image is {size} px; each side must be at most {limits.max_image_side} px",
             where,
         )
     aspect = width / height
     if not limits.min_image_aspect <= aspect <= limits.max_image_aspect:
         raise reference_error(
-            "image_aspect",
+            codes.INVALID_REFERENCE_IMAGE_ASPECT,
             f"the image is {size} px, aspect ratio (width / height) {aspect:.2f}; it must be "
             f"{_n(limits.min_image_aspect)}..{_n(limits.max_image_aspect)}",
             where,
@@ -331,13 +332,13 @@ def _check_seconds(
 ) -> None:
     if seconds > high + tol:
         raise reference_error(
-            f"{kind.value}_too_long",
+            codes.too_long(kind.value),
             f"the {kind.value} is {_n(round(seconds, 2))} s long; at most {_n(high)} s",
             where,
         )
     if seconds < low - tol:
         raise reference_error(
-            f"{kind.value}_too_short",
+            codes.too_short(kind.value),
             f"the {kind.value} is {_n(round(seconds, 2))} s long; at least {_n(low)} s",
             where,
         )
@@ -353,21 +354,29 @@ def check_video_header(
         span = f"{limits.min_video_pixels:,}..{limits.max_video_pixels:,}"
         if pixels < limits.min_video_pixels:
             raise reference_error(
-                "video_too_few_pixels", f"the video is {size}; it must be {span}", where
+                codes.INVALID_REFERENCE_VIDEO_TOO_FEW_PIXELS,
+                f"the video is {size}; it must be {span}",
+                where,
             )
         if pixels > limits.max_video_pixels:
             raise reference_error(
-                "video_too_many_pixels", f"the video is {size}; it must be {span}", where
+                codes.INVALID_REFERENCE_VIDEO_TOO_MANY_PIXELS,
+                f"the video is {size}; it must be {span}",
+                where,
             )
     if fps:
         span = f"{_n(limits.min_video_fps)}..{_n(limits.max_video_fps)} fps"
         if fps < limits.min_video_fps * (1 - FPS_TOLERANCE):
             raise reference_error(
-                "video_fps_too_low", f"the video runs at {_n(round(fps, 3))} fps; {span}", where
+                codes.INVALID_REFERENCE_VIDEO_FPS_TOO_LOW,
+                f"the video runs at {_n(round(fps, 3))} fps; {span}",
+                where,
             )
         if fps > limits.max_video_fps * (1 + FPS_TOLERANCE):
             raise reference_error(
-                "video_fps_too_high", f"the video runs at {_n(round(fps, 3))} fps; {span}", where
+                codes.INVALID_REFERENCE_VIDEO_FPS_TOO_HIGH,
+                f"the video runs at {_n(round(fps, 3))} fps; {span}",
+                where,
             )
 
 
@@ -423,9 +432,30 @@ def check_totals(refs: Sequence[StoredReference], limits: Limits) -> None:
     """Videos together: bytes and seconds; audio together: seconds. The reference named is the
     one that crossed the limit."""
     tol = limits.duration_tolerance_seconds
-    _total(refs, VIDEO, "bytes", limits.max_video_bytes_total, 0, "videos_total_too_large")
-    _total(refs, VIDEO, "seconds", limits.max_video_seconds_total, tol, "videos_total_too_long")
-    _total(refs, AUDIO, "seconds", limits.max_audio_seconds_total, tol, "audio_total_too_long")
+    _total(
+        refs,
+        VIDEO,
+        "bytes",
+        limits.max_video_bytes_total,
+        0,
+        codes.INVALID_REFERENCE_VIDEOS_TOTAL_TOO_LARGE,
+    )
+    _total(
+        refs,
+        VIDEO,
+        "seconds",
+        limits.max_video_seconds_total,
+        tol,
+        codes.INVALID_REFERENCE_VIDEOS_TOTAL_TOO_LONG,
+    )
+    _total(
+        refs,
+        AUDIO,
+        "seconds",
+        limits.max_audio_seconds_total,
+        tol,
+        codes.INVALID_REFERENCE_AUDIO_TOTAL_TOO_LONG,
+    )
 
 
 def _total(

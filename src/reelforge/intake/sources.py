@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 
+from reelforge import codes
 from reelforge.errors import InvalidReference
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,", re.I)
@@ -23,7 +24,7 @@ def decode_data_uri(uri: str, *, param: str, index: int | None) -> tuple[bytes, 
     if not m:
         raise InvalidReference(
             f"{param} is a data URI without ';base64,'; only base64 data URIs are accepted",
-            code="invalid_reference.data_uri", param=param, reference_index=index,
+            code=codes.INVALID_REFERENCE_DATA_URI, param=param, reference_index=index,
         )  # fmt: skip
     return decode_base64(uri[m.end() :], param=param, index=index), m.group("mime")
 
@@ -35,7 +36,7 @@ def decode_base64(text: str, *, param: str, index: int | None) -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise InvalidReference(
             f"{param} is neither a URL, a file id nor valid base64 data",
-            code="invalid_reference.base64", param=param, reference_index=index,
+            code=codes.INVALID_REFERENCE_BASE64, param=param, reference_index=index,
         ) from exc  # fmt: skip
 
 

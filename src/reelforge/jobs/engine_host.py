@@ -19,8 +19,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
-from typing import Any
 
+from reelforge import codes
+from reelforge.core.job import JobError
 from reelforge.engines.base import RenderRequest
 from reelforge.engines.registry import EngineFactory, EngineRegistry
 from reelforge.errors import JobFailed, ReelforgeError
@@ -47,7 +48,7 @@ class WorkerShuttingDown(BaseException):
 
 
 class EngineCrashed(JobFailed):
-    code = "engine.crashed"
+    code = codes.ENGINE_CRASHED
     retryable = True
 
 
@@ -218,12 +219,12 @@ class _ProcessHost:
                 proc.terminate()
 
 
-def _error_from(payload: dict[str, Any]) -> ReelforgeError:
-    err = ReelforgeError(str(payload.get("message")), code=str(payload.get("code")))
-    err.param = payload.get("param")
-    err.reference_index = payload.get("reference_index")
-    err.stage = payload.get("stage") or "generate"
-    err.retryable = bool(payload.get("retryable"))
+def _error_from(error: JobError) -> ReelforgeError:
+    err = ReelforgeError(error.message, code=error.code)
+    err.param = error.param
+    err.reference_index = error.reference_index
+    err.stage = error.stage or "generate"
+    err.retryable = error.retryable
     return err
 
 
@@ -274,9 +275,9 @@ def _child_main(conn: Connection, cancel: MpEvent, factory: EngineFactory, paren
         except EngineCanceled:
             conn.send(("canceled", None))
         except ReelforgeError as exc:
-            conn.send(("error", exc.to_dict()))
+            conn.send(("error", JobError.from_dict(exc.to_dict())))
         except Exception as exc:
-            conn.send(("error", {
-                "code": "generation_failed", "message": f"{type(exc).__name__}: {exc}",
-                "stage": "generate", "retryable": True,
-            }))  # fmt: skip
+            conn.send(("error", JobError(
+                code=codes.GENERATION_FAILED, message=f"{type(exc).__name__}: {exc}",
+                stage="generate", retryable=True,
+            )))  # fmt: skip

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from dbos import DBOS
 
+from reelforge import codes
 from reelforge.errors import ReelforgeError
 from reelforge.store.tables import workers
 
@@ -71,7 +72,7 @@ class Fleet:
                     f"executor id {self._executor_id!r} is in use by a live worker "
                     f"({live.hostname}, pid {live.pid}); give each worker its own "
                     "REELFORGE_EXECUTOR_ID",
-                    code="conflict.executor_id",
+                    code=codes.CONFLICT_EXECUTOR_ID,
                 )
             conn.execute(workers.delete().where(workers.c.executor_id == self._executor_id))
             conn.execute(

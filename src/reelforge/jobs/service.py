@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reelforge import codes
 from reelforge.core.job import (
     ACTIVE,
     Job,
@@ -43,14 +44,14 @@ class Lifecycle:
 
 def canceled_error(stage: Stage) -> JobError:
     return JobError(
-        code="canceled",
+        code=codes.CANCELED,
         message="the video was canceled at the client's request",
         stage=stage.value,
     )
 
 
 EXPIRED_ERROR = JobError(
-    code="expired.execution",
+    code=codes.EXPIRED_EXECUTION,
     message="the video waited in the queue past its execution deadline",
     stage=Stage.QUEUED.value,
     param="execution_expires_after",
@@ -118,14 +119,14 @@ class JobService:
         """The key's job, or 404 (also for another key's job or a deleted one)."""
         job = self._store.get(job_id)
         if job is None or job.owner_key_id != owner_key_id or job.deleted:
-            raise NotFound(f"no video {job_id!r}", code="not_found.video", param="id")
+            raise NotFound(f"no video {job_id!r}", code=codes.NOT_FOUND_VIDEO, param="id")
         return job
 
     def load(self, job_id: str) -> Job:
         """Any job by id (workers, signed links, repairs); 404 when there is none."""
         job = self._store.get(job_id)
         if job is None:
-            raise NotFound(f"no video {job_id!r}", code="not_found.video", param="id")
+            raise NotFound(f"no video {job_id!r}", code=codes.NOT_FOUND_VIDEO, param="id")
         return job
 
     def list_page(
@@ -193,7 +194,7 @@ class JobService:
         if job.status.is_terminal and job.status is not JobStatus.CANCELED:
             raise Conflict(
                 f"video {job_id} is already {job.status.value}; only queued or running videos "
-                "can be canceled", code="conflict.not_cancelable", param="id",
+                "can be canceled", code=codes.CONFLICT_NOT_CANCELABLE, param="id",
             )  # fmt: skip
         return job
 
@@ -202,7 +203,7 @@ class JobService:
         if not job.status.is_terminal:
             raise Conflict(
                 f"video {job_id} is {job.status.value}; cancel it before deleting it",
-                code="conflict.not_terminal", param="id",
+                code=codes.CONFLICT_NOT_TERMINAL, param="id",
             )  # fmt: skip
         self._storage.delete_prefix(f"outputs/{job_id}")
         self._store.update(job_id, deleted=True, outputs=None, updated_at=self._clock())

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from reelforge import codes
 from reelforge.core.admission import AdmissionTicket
 from reelforge.core.job import Job, JobStatus, ResolvedModel, Stage
 from reelforge.core.references import StoredReference
@@ -191,7 +192,7 @@ class Submissions:
         if source.status is not JobStatus.SUCCEEDED:
             raise InvalidRequest(
                 f"video {source_id} is {source.status.value}; only a completed video can be "
-                "remixed", code="invalid_request.remix_source", param="video_id",
+                "remixed", code=codes.INVALID_REQUEST_REMIX_SOURCE, param="video_id",
             )  # fmt: skip
         spec = GenerationSpec(
             prompt=prompt,
@@ -295,25 +296,27 @@ def validate_request(
 
 def check_fields(spec: GenerationSpec, check_callback_url: Callable[..., None]) -> None:
     if not spec.prompt or not spec.prompt.strip():
-        raise InvalidRequest("prompt is required", code="invalid_request.prompt", param="prompt")
+        raise InvalidRequest(
+            "prompt is required", code=codes.INVALID_REQUEST_PROMPT, param="prompt"
+        )
     if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= MAX_SECONDS:
         raise InvalidRequest(
             f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
-            code="invalid_request.seconds", param="seconds",
+            code=codes.INVALID_REQUEST_SECONDS, param="seconds",
         )  # fmt: skip
     if spec.end_user_id is not None and (
         not isinstance(spec.end_user_id, str) or len(spec.end_user_id) > 200
     ):
         raise InvalidRequest(
             "end_user_id must be a string of at most 200 characters",
-            code="invalid_request.end_user_id", param="end_user_id",
+            code=codes.INVALID_REQUEST_END_USER_ID, param="end_user_id",
         )  # fmt: skip
     if spec.webhook_url is not None:
         check_callback_url(spec.webhook_url, param="webhook_url")
     if spec.seed is not None and not 0 <= spec.seed < 2**32:
         raise InvalidRequest(
             f"seed is {spec.seed}; it must be 0..4294967295",
-            code="invalid_request.seed", param="seed",
+            code=codes.INVALID_REQUEST_SEED, param="seed",
         )  # fmt: skip
 
 
@@ -334,7 +337,7 @@ def _check_idempotency_key(key: str | None) -> None:
     if key is not None and not 1 <= len(key) <= 255:
         raise InvalidRequest(
             "Idempotency-Key must be 1..255 characters",
-            code="invalid_request.idempotency_key",
+            code=codes.INVALID_REQUEST_IDEMPOTENCY_KEY,
             param="Idempotency-Key",
         )
 

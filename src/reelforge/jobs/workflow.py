@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, SetWorkflowID
 
-from reelforge import __version__
+from reelforge import __version__, codes
 from reelforge.core.job import Job, JobError, JobOutputs, Stage
 from reelforge.core.references import StoredReference
 from reelforge.engines.base import DecodedReference
@@ -150,7 +150,7 @@ class JobWorkflows:
         if queue is None:
             raise UnknownModel(
                 f"engine {engine!r} is not configured in this deployment",
-                code="engine.unavailable",
+                code=codes.ENGINE_UNAVAILABLE,
                 param="model",
             )
         with SetWorkflowID(job_id):
@@ -294,7 +294,7 @@ def job_error(exc: Exception, stage: Stage) -> JobError:
         return JobError.from_dict(d)
     log.error("job failed in %s: %s", stage.value, "".join(traceback.format_exception(exc)))
     return JobError(
-        code="generation_failed",
+        code=codes.GENERATION_FAILED,
         message=f"{type(exc).__name__} during {stage.value}: {exc}",
         stage=stage.value,
         retryable=True,

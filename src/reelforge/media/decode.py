@@ -14,6 +14,7 @@ import av.error
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reelforge import codes
 from reelforge.errors import UnprocessableMedia
 from reelforge.media.types import AudioTrack
 
@@ -35,7 +36,7 @@ def load_image(path: Path | str) -> np.ndarray:
             return np.asarray(rgb, dtype=np.uint8).copy()
     except Image.DecompressionBombError as exc:
         raise UnprocessableMedia(
-            f"image has too many pixels: {exc}", code="invalid_reference.too_many_pixels"
+            f"image has too many pixels: {exc}", code=codes.INVALID_REFERENCE_TOO_MANY_PIXELS
         ) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise UnprocessableMedia(f"cannot decode image {Path(path).name}: {exc}") from exc

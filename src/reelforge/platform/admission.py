@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from reelforge import codes
 from reelforge.core.admission import AdmissionTicket
 from reelforge.core.job import ACTIVE
 from reelforge.errors import Conflict, NotFound, RateLimited
@@ -80,7 +81,7 @@ class Admission:
             retry = max(1, math.ceil(oldest + 60 - now))
             raise RateLimited(
                 f"this key may create {per_minute} videos per minute; retry in {retry} s",
-                retry_after=retry, code="rate_limited.creates_per_minute",
+                retry_after=retry, code=codes.RATE_LIMITED_CREATES_PER_MINUTE,
             )  # fmt: skip
         max_active = key["max_active_jobs"] or self._limits.max_active_jobs
         active = conn.execute(
@@ -91,7 +92,7 @@ class Admission:
         if active >= max_active:
             raise RateLimited(
                 f"this key has {active} videos queued or running; at most {max_active} at once",
-                retry_after=5, code="rate_limited.concurrency",
+                retry_after=5, code=codes.RATE_LIMITED_CONCURRENCY,
             )  # fmt: skip
         if dry_run:
             if t.hold_amount >= 0:
@@ -126,6 +127,6 @@ class Admission:
             raise Conflict(
                 f"Idempotency-Key {t.idempotency_key!r} was used with a different request "
                 f"(job {m['job_id']}); use a new key for a new request",
-                code="conflict.idempotency_key", param="Idempotency-Key",
+                code=codes.CONFLICT_IDEMPOTENCY_KEY, param="Idempotency-Key",
             )  # fmt: skip
         return str(m["job_id"])

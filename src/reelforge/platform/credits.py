@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from reelforge import codes
 from reelforge.core.job import Job, JobStatus
 from reelforge.errors import InsufficientCredits, InvalidRequest, NotFound
 from reelforge.platform.pricing import PriceTable
@@ -50,7 +51,7 @@ class Credits:
             raise InsufficientCredits(
                 f"this request is quoted at {amount:.4f} {self._prices.currency}; the key's "
                 f"balance is {balance:.4f}",
-                code="insufficient_credits.balance",
+                code=codes.INSUFFICIENT_CREDITS_BALANCE,
             )
         if budget is not None:
             spent = -float(
@@ -66,7 +67,7 @@ class Credits:
                 raise InsufficientCredits(
                     f"this request is quoted at {amount:.4f}; {spent:.4f} of the key's daily "
                     f"budget of {budget:.4f} is already used",
-                    code="insufficient_credits.daily_budget",
+                    code=codes.INSUFFICIENT_CREDITS_DAILY_BUDGET,
                 )
         if not dry_run:
             self._entry(conn, key_row["id"], job_id, "hold", -amount, now)
@@ -130,7 +131,7 @@ class Credits:
             if row._mapping["balance"] is None:
                 raise InvalidRequest(
                     "this key has an unlimited balance; set a balance first",
-                    code="invalid_request.unlimited_balance", param="amount",
+                    code=codes.INVALID_REQUEST_UNLIMITED_BALANCE, param="amount",
                 )  # fmt: skip
             self._entry(conn, key_id, None, "topup", amount, self._clock())
             return float(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from reelforge import codes
 from reelforge.errors import (
     AuthenticationFailed,
     Conflict,
@@ -66,7 +67,7 @@ def check_key_format(key: str, *, param: str = "key") -> None:
         raise InvalidRequest(
             f"a key must start with {KEY_PREFIX!r} followed by at least 32 characters "
             f"(this one has {max(len(key) - len(KEY_PREFIX), 0)})",
-            code="invalid_request.key_format",
+            code=codes.INVALID_REQUEST_KEY_FORMAT,
             param=param,
         )
 
@@ -100,7 +101,7 @@ class KeyRing:
         if bad:
             raise InvalidRequest(
                 f"unknown scope {bad[0]!r}; known scopes: {', '.join(ALL_SCOPES)}",
-                code="invalid_request.scope",
+                code=codes.INVALID_REQUEST_SCOPE,
                 param="scopes",
             )
         if not name or len(name) > 200:
@@ -127,12 +128,12 @@ class KeyRing:
         if not key:
             raise AuthenticationFailed(
                 "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                code="authentication_failed.missing_key",
+                code=codes.AUTHENTICATION_FAILED_MISSING_KEY,
             )
         record = self._repo.by_hash(hash_key(key))
         if record is None or record.revoked_at is not None:
             raise AuthenticationFailed(
-                "invalid or revoked API key", code="authentication_failed.invalid_key"
+                "invalid or revoked API key", code=codes.AUTHENTICATION_FAILED_INVALID_KEY
             )
         now = self._clock()
         # Write last-use at most once a minute per key: auth must not hit the writer lock.
@@ -158,7 +159,7 @@ class KeyRing:
                 f"{key_id} is the last active admin key; revoking it would leave no key that "
                 "can manage keys. Create another admin key first (POST /v1/keys with "
                 'scopes ["admin"], or `reelforge keys create --admin` on the server)',
-                code="conflict.last_admin_key",
+                code=codes.CONFLICT_LAST_ADMIN_KEY,
                 param="id",
             )
         return self.get(key_id)
@@ -188,5 +189,5 @@ def save_admin_key(path: Path, key: str) -> None:
 def require_scope(record: ApiKeyRecord, scope: Scope) -> None:
     if scope.value not in record.scopes and Scope.ADMIN.value not in record.scopes:
         raise PermissionDenied(
-            f"this key lacks the {scope.value!r} scope", code="permission_denied.scope"
+            f"this key lacks the {scope.value!r} scope", code=codes.PERMISSION_DENIED_SCOPE
         )

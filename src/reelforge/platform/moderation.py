@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from reelforge import codes
 from reelforge.errors import ModerationBlocked
 
 
@@ -84,7 +85,7 @@ def enforce_prompt(policy: ModerationPolicy, prompt: str) -> None:
     if verdict is not None:
         raise ModerationBlocked(
             f"the prompt was refused by this server's content policy (rule {verdict.rule!r})",
-            code="moderation.input.text",
+            code=codes.MODERATION_INPUT_TEXT,
             param="prompt",
             stage="intake",
         )
@@ -97,7 +98,7 @@ def enforce_references(policy: ModerationPolicy, refs: list[tuple[int, str, str]
         if verdict is not None:
             raise ModerationBlocked(
                 f"references[{index}] was refused by this server's content policy",
-                code="moderation.input.reference",
+                code=codes.MODERATION_INPUT_REFERENCE,
                 param=f"references[{index}]",
                 reference_index=index,
                 stage="intake",
@@ -110,6 +111,6 @@ def enforce_output(policy: ModerationPolicy, video: Path, thumbnail: Path) -> No
         raise ModerationBlocked(
             f"the rendered video was refused by this server's content policy (rule "
             f"{verdict.rule!r}); nothing is charged",
-            code="moderation.output",
+            code=codes.MODERATION_OUTPUT,
             stage="encode",
         )

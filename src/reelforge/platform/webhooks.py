@@ -37,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from standardwebhooks import Webhook
 
-from reelforge import __version__
+from reelforge import __version__, codes
 from reelforge.errors import NotFound, ReelforgeError
 from reelforge.intake.fetch import (
     CODE_FETCH_FAILED,
@@ -188,7 +188,7 @@ class WebhookDispatcher:
         if event is None:
             raise NotFound(
                 f"video {job_id} has no webhook event {event_id!r}",
-                code="not_found.webhook_event", param="event_id",
+                code=codes.NOT_FOUND_WEBHOOK_EVENT, param="event_id",
             )  # fmt: skip
         delivery = self._repo.redeliver(event.id, _delivery_id(), self._clock())
         self._wake.set()

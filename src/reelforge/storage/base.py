@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from reelforge import codes
 from reelforge.errors import InvalidRequest
 
 _KEY = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*$")
@@ -15,7 +16,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*$")
 def check_key(key: str) -> str:
     """Refuse keys that could escape the store: absolute paths, `..`, odd characters."""
     if len(key) > 300 or not _KEY.match(key) or ".." in key.split("/"):
-        raise InvalidRequest(f"invalid storage key {key!r}", code="invalid_request.storage_key")
+        raise InvalidRequest(f"invalid storage key {key!r}", code=codes.INVALID_REQUEST_STORAGE_KEY)
     return key
 
 

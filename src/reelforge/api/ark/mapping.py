@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reelforge import codes
 from reelforge.api.ark import ARK_DIALECT
 from reelforge.api.ark.flags import split_flags
 from reelforge.api.ark.wire import (
@@ -142,19 +143,19 @@ def _reference(item: ImageItem | VideoItem | AudioItem, i: int) -> ReferenceInpu
     if role is None:
         raise InvalidReference(
             f"content[{i}].role is {item.role!r}; a {item.type} item takes {allowed}",
-            code="invalid_reference.role", param=f"content[{i}].role",
+            code=codes.INVALID_REFERENCE_ROLE, param=f"content[{i}].role",
         )  # fmt: skip
     url = url.strip()
     if not url:
         raise InvalidReference(
-            f"content[{i}] has an empty url", code="invalid_reference.missing_source",
+            f"content[{i}] has an empty url", code=codes.INVALID_REFERENCE_MISSING_SOURCE,
             param=f"content[{i}].{item.type}.url",
         )  # fmt: skip
     if url.lower().startswith("asset://") and file_id_of(url) is None:
         raise InvalidReference(
             f"content[{i}] names {url!r}; asset ids here are the ids of files uploaded with "
             "POST /v1/files (asset://file_...)",
-            code="invalid_reference.asset", param=f"content[{i}].{item.type}.url",
+            code=codes.INVALID_REFERENCE_ASSET, param=f"content[{i}].{item.type}.url",
         )  # fmt: skip
     return ReferenceInput(kind=kind, role=role, url=url)
 
@@ -205,7 +206,7 @@ def _expires_after(value: int | None) -> int | None:
     if value <= 0:
         raise InvalidRequest(
             f"execution_expires_after is {value}; it must be a positive number of seconds",
-            code="invalid_request.execution_expires_after", param="execution_expires_after",
+            code=codes.INVALID_REQUEST_EXECUTION_EXPIRES_AFTER, param="execution_expires_after",
         )  # fmt: skip
     return value
 
@@ -227,4 +228,4 @@ def _invalid(exc: ValidationError) -> InvalidRequest:
         message = f"{param}.type must be one of {', '.join(CONTENT_TYPES)}"
     else:
         message = f"{param or 'body'}: {first.get('msg', 'invalid value')}"
-    return InvalidRequest(message, code="invalid_request", param=param or None)
+    return InvalidRequest(message, code=codes.INVALID_REQUEST, param=param or None)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from reelforge import codes
 from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import name_ark_fields
 from reelforge.api.ark.mapping import parse_create
@@ -150,7 +151,7 @@ def delete_task(task_id: str, jobs: JobsDep, key: GenerateKey) -> JSONResponse:
         raise Conflict(
             f"task {task_id} is running; a running task cannot be deleted. Wait for it to end, "
             f"or stop it with POST /v1/videos/{task_id}/cancel",
-            code="conflict.running", param="id",
+            code=codes.CONFLICT_RUNNING, param="id",
         )  # fmt: skip
     jobs.delete(key.id, task_id)
     return JSONResponse({})
@@ -161,6 +162,6 @@ def _task(jobs: JobService, key_id: str, task_id: str) -> Job:
         job = jobs.get(key_id, task_id)
     except NotFound:
         raise NotFound(
-            f"the task {task_id!r} does not exist", code="not_found.task", param="id"
+            f"the task {task_id!r} does not exist", code=codes.NOT_FOUND_TASK, param="id"
         ) from None
     return job

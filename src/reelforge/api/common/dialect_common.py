@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import Request
 
+from reelforge import codes
 from reelforge.api.common.spec_fields import (
     parse_aspect,
     parse_bool,
@@ -110,7 +111,7 @@ def reference_values(value: Any, param: str) -> list[tuple[str, str]]:
     if not isinstance(value, list):
         raise InvalidRequest(
             f"{param} must be a list of URLs (or base64 strings)",
-            code="invalid_request.reference_list", param=param,
+            code=codes.INVALID_REQUEST_REFERENCE_LIST, param=param,
         )  # fmt: skip
     items = []
     for i, item in enumerate(value):
@@ -120,7 +121,7 @@ def reference_values(value: Any, param: str) -> list[tuple[str, str]]:
         if not isinstance(item, str) or not item.strip():
             raise InvalidReference(
                 f"{where} must be a non-empty URL or base64 string",
-                code="invalid_reference.missing_source", param=where,
+                code=codes.INVALID_REFERENCE_MISSING_SOURCE, param=where,
             )  # fmt: skip
         items.append((item.strip(), where))
     return items
@@ -155,7 +156,7 @@ def parse_flat(
     prompt, prompt_param = _pick(body, shape.prompt)
     if not isinstance(prompt, str) or not prompt.strip():
         raise InvalidRequest(
-            f"{prompt_param} is required", code="invalid_request.prompt", param=prompt_param
+            f"{prompt_param} is required", code=codes.INVALID_REQUEST_PROMPT, param=prompt_param
         )
     seconds_value, seconds_param = _pick(body, shape.seconds)
     resolution, resolution_param = _pick(body, shape.resolution)
@@ -200,7 +201,7 @@ async def read_json_body(request: Request, options: HttpOptions) -> dict[str, An
         raise InvalidRequest(
             "this endpoint takes JSON with reference URLs or base64; upload files through "
             "POST /v1/files and pass asset://<file id>",
-            code="invalid_request.uploads_not_supported", param=uploads[0][0],
+            code=codes.INVALID_REQUEST_UPLOADS_NOT_SUPPORTED, param=uploads[0][0],
         )  # fmt: skip
     return fields
 

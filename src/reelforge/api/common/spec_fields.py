@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reelforge import codes
 from reelforge.errors import InvalidRequest
 from reelforge.spec import (
     MAX_SECONDS,
@@ -27,13 +28,17 @@ def parse_seconds(value: Any, param: str = "seconds") -> int | None:
     except (TypeError, ValueError):
         raise InvalidRequest(
             f"{param} is {value!r}; it must be a whole number of seconds "
-            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'", code="invalid_request.seconds", param=param,
-        ) from None  # fmt: skip
+            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+            code=codes.INVALID_REQUEST_SECONDS,
+            param=param,
+        ) from None
     if not seconds.is_integer() or not MIN_SECONDS <= seconds <= MAX_SECONDS:
         raise InvalidRequest(
             f"{param} is {value!r}; it must be a whole number of seconds "
-            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'", code="invalid_request.seconds", param=param,
-        )  # fmt: skip
+            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+            code=codes.INVALID_REQUEST_SECONDS,
+            param=param,
+        )
     return int(seconds)
 
 
@@ -47,7 +52,7 @@ def parse_resolution(value: Any, param: str = "resolution") -> Resolution:
     except ValueError:
         raise InvalidRequest(
             f"{param} is {value!r}; allowed: {', '.join(r.value for r in Resolution)}",
-            code="invalid_request.resolution", param=param,
+            code=codes.INVALID_REQUEST_RESOLUTION, param=param,
         ) from None  # fmt: skip
 
 
@@ -60,7 +65,7 @@ def parse_aspect(value: Any, param: str = "aspect_ratio") -> AspectRatio:
     except ValueError:
         raise InvalidRequest(
             f"{param} is {value!r}; allowed: {', '.join(a.value for a in AspectRatio)}",
-            code="invalid_request.aspect_ratio", param=param,
+            code=codes.INVALID_REQUEST_ASPECT_RATIO, param=param,
         ) from None  # fmt: skip
 
 
@@ -70,7 +75,7 @@ def parse_size_field(value: str, param: str = "size") -> tuple[Resolution, Aspec
         raise InvalidRequest(
             f"{param} is {value!r}; it must be one of the output sizes such as 1280x720, "
             "720x1280, 1920x1080 or 480x480 (see the size table)",
-            code="invalid_request.size", param=param,
+            code=codes.INVALID_REQUEST_SIZE, param=param,
         )  # fmt: skip
     return parsed
 
@@ -82,7 +87,9 @@ def parse_codec(value: Any, param: str = "codec") -> Codec:
         return Codec(text)
     except ValueError:
         raise InvalidRequest(
-            f"{param} is {value!r}; allowed: h264, h265", code="invalid_request.codec", param=param
+            f"{param} is {value!r}; allowed: h264, h265",
+            code=codes.INVALID_REQUEST_CODEC,
+            param=param,
         ) from None
 
 
@@ -104,5 +111,7 @@ def parse_seed(value: Any, param: str = "seed") -> int | None:
         return int(value)
     except (TypeError, ValueError, OverflowError):
         raise InvalidRequest(
-            f"{param} is {value!r}; it must be an integer", code="invalid_request.seed", param=param
+            f"{param} is {value!r}; it must be an integer",
+            code=codes.INVALID_REQUEST_SEED,
+            param=param,
         ) from None

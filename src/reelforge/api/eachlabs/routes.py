@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from reelforge import codes
 from reelforge.api.common.dialect_common import (
     FlatShape,
     create_job,
@@ -41,7 +42,7 @@ def _input(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidRequest(
             "input is required: an object with at least a prompt", param="input",
-            code="invalid_request.input",
+            code=codes.INVALID_REQUEST_INPUT,
         )  # fmt: skip
     fields = dict(value)
     fields["model"] = body.get("model")

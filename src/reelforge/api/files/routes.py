@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from reelforge import codes
 from reelforge.api.deps import FilesDep, GenerateKey, IntakeDep, OptionsDep, ReadKey
 from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
 from reelforge.store.file_repository import FileRecord
@@ -60,12 +61,12 @@ async def upload_file(
 def get_file(file_id: str, files: FilesDep, key: ReadKey) -> dict[str, Any]:
     rec = files.get(file_id, key.id)
     if rec is None:
-        raise NotFound(f"no file {file_id!r}", code="not_found.file", param="id")
+        raise NotFound(f"no file {file_id!r}", code=codes.NOT_FOUND_FILE, param="id")
     return file_object(rec)
 
 
 @router.delete("/{file_id}", summary="Forget an uploaded file")
 def delete_file(file_id: str, files: FilesDep, key: GenerateKey) -> dict[str, Any]:
     if not files.delete(file_id, key.id):
-        raise NotFound(f"no file {file_id!r}", code="not_found.file", param="id")
+        raise NotFound(f"no file {file_id!r}", code=codes.NOT_FOUND_FILE, param="id")
     return {"id": file_id, "object": "file.deleted", "deleted": True}

@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import Request
 
+from reelforge import codes
 from reelforge.api.common.dialect_common import (
     DialectRequest,
     FlatShape,
@@ -68,7 +69,7 @@ def _check_fps(value: Any) -> None:
     if not ok:
         raise InvalidRequest(
             f"fps is {value!r}; every video is rendered at {FPS} fps",
-            code="invalid_request.fps", param="fps",
+            code=codes.INVALID_REQUEST_FPS, param="fps",
         )  # fmt: skip
 
 
@@ -79,7 +80,7 @@ def parse(body: dict[str, Any], shape: FlatShape, default_model: str) -> Dialect
     if mode is not None and mode not in MODES:
         raise InvalidRequest(
             f"mode is {mode!r}; allowed: {', '.join(MODES)}",
-            code="invalid_request.mode", param="mode",
+            code=codes.INVALID_REQUEST_MODE, param="mode",
         )  # fmt: skip
     role = ReferenceRole.FIRST_FRAME if mode == "i2v" else ReferenceRole.REFERENCE
     parsed = parse_flat(body, shape, default_model=default_model, image_role=role)
@@ -88,13 +89,13 @@ def parse(body: dict[str, Any], shape: FlatShape, default_model: str) -> Dialect
         raise InvalidRequest(
             f"mode is t2v but {parsed.reference_params[0]} is given; use mode i2v to animate "
             "an image or r2v to use images as references",
-            code="invalid_request.mode", param="mode",
+            code=codes.INVALID_REQUEST_MODE, param="mode",
         )  # fmt: skip
     if mode == "i2v":
         if not 1 <= len(refs) <= 2:
             raise InvalidRequest(
                 f"mode i2v needs one image (image_url), or two (first and last frame); "
-                f"{len(refs)} given", code="invalid_request.mode", param="image_url",
+                f"{len(refs)} given", code=codes.INVALID_REQUEST_MODE, param="image_url",
             )  # fmt: skip
         if len(refs) == 2:
             last = replace(refs[1], role=ReferenceRole.LAST_FRAME)

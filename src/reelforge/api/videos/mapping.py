@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from reelforge import codes
 from reelforge.api.common.spec_fields import (
     parse_aspect,
     parse_bool,
@@ -44,24 +45,26 @@ def _reference(item: Any, i: int) -> ReferenceInput:
         kind = ReferenceKind(item.get("type", "image"))
         role = ReferenceRole(item.get("role") or "reference")
     except ValueError as exc:
-        raise InvalidRequest(f"{param}: {exc}", code="invalid_reference.type", param=param) from exc
+        raise InvalidRequest(
+            f"{param}: {exc}", code=codes.INVALID_REFERENCE_TYPE, param=param
+        ) from exc
     url, file_id, data = item.get("url"), item.get("file_id"), item.get("data")
     if data == "" or url == "":
         raise InvalidReference(
             f"{param} is empty (0 bytes)",
-            code="invalid_reference.empty",
+            code=codes.INVALID_REFERENCE_EMPTY,
             param=param,
             reference_index=i,
         )
     if any(x is not None and not isinstance(x, str) for x in (url, file_id, data)):
         raise InvalidRequest(
             f"{param}: url, file_id and data must be strings",
-            code="invalid_reference.source_type", param=param,
+            code=codes.INVALID_REFERENCE_SOURCE_TYPE, param=param,
         )  # fmt: skip
     if sum(x is not None for x in (url, file_id, data)) != 1:
         raise InvalidRequest(
             f"{param} needs exactly one of url, file_id or data",
-            code="invalid_reference.missing_source", param=param,
+            code=codes.INVALID_REFERENCE_MISSING_SOURCE, param=param,
         )  # fmt: skip
     return ReferenceInput(kind=kind, role=role, url=url or data, file_id=file_id)
 
@@ -76,7 +79,9 @@ def spec_from_fields(
     (field name, bytes, filename). Uploaded files come first in reference order."""
     prompt = fields.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
-        raise InvalidRequest("prompt is required", code="invalid_request.prompt", param="prompt")
+        raise InvalidRequest(
+            "prompt is required", code=codes.INVALID_REQUEST_PROMPT, param="prompt"
+        )
 
     resolution, aspect = Resolution.P720, AspectRatio.R16_9
     if fields.get("size"):

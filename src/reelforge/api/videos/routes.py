@@ -18,6 +18,7 @@ from fastapi.responses import (
 )
 from starlette.datastructures import UploadFile
 
+from reelforge import codes
 from reelforge.api.common.openapi import inline_schema
 from reelforge.api.deps import (
     Downloads,
@@ -211,19 +212,19 @@ def video_content(
     if variant not in VARIANTS:
         raise InvalidRequest(
             f"variant is {variant!r}; allowed: {', '.join(VARIANTS)}",
-            code="invalid_request.variant", param="variant",
+            code=codes.INVALID_REQUEST_VARIANT, param="variant",
         )  # fmt: skip
     job = _job_for_content(request, jobs, keys, downloads, video_id, variant, expires, signature)
     storage_key = getattr(job.outputs, variant)
     if job.status is JobStatus.SUCCEEDED and job.outputs.video is None:
         raise NotFound(
             f"the files of video {video_id} were deleted after its retention period",
-            code="not_found.output_expired", param="id",
+            code=codes.NOT_FOUND_OUTPUT_EXPIRED, param="id",
         )  # fmt: skip
     if job.status is not JobStatus.SUCCEEDED or storage_key is None:
         raise NotFound(
             f"video {video_id} has no {variant} (status {job.status.value})",
-            code="not_found.content", param="variant",
+            code=codes.NOT_FOUND_CONTENT, param="variant",
         )  # fmt: skip
     filename = f"{video_id}{PurePosixPath(storage_key).suffix}"
     storage = downloads.storage
@@ -242,11 +243,11 @@ def _job_for_content(
         if not downloads.signer.verify(f"{video_id}/{variant}", expires, signature):
             raise NotFound(
                 "this download link is invalid or has expired; fetch the video again for a "
-                "fresh one", code="not_found.link_expired", param="signature",
+                "fresh one", code=codes.NOT_FOUND_LINK_EXPIRED, param="signature",
             )  # fmt: skip
         job = jobs.load(video_id)
         if job.deleted:
-            raise NotFound(f"no video {video_id!r}", code="not_found.video", param="id")
+            raise NotFound(f"no video {video_id!r}", code=codes.NOT_FOUND_VIDEO, param="id")
         return job
     key = current_key(request, keys)
     require_scope(key, Scope.READ)

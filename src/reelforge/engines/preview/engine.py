@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
+from reelforge import codes
 from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.preview.scene import Scene, ShotRender, prepare_scene
 from reelforge.engines.preview.transitions import (
@@ -63,18 +64,20 @@ class PreviewEngine:
                 raise InvalidRequest(
                     f"{label} must be an even number of pixels in {MIN_SIDE}..{MAX_SIDE}, "
                     f"got {side}",
-                    code="invalid_request.size",
+                    code=codes.INVALID_REQUEST_SIZE,
                     param="size",
                 )
         if not 1 <= fps <= MAX_FPS:
             raise InvalidRequest(
-                f"fps must be in 1..{MAX_FPS}, got {fps}", code="invalid_request.fps", param="fps"
+                f"fps must be in 1..{MAX_FPS}, got {fps}",
+                code=codes.INVALID_REQUEST_FPS,
+                param="fps",
             )
         if not 1 <= n <= MAX_SECONDS * fps:
             raise InvalidRequest(
                 f"num_frames must be in 1..{MAX_SECONDS * fps} ({MAX_SECONDS} s at {fps} fps), "
                 f"got {n}",
-                code="invalid_request.seconds",
+                code=codes.INVALID_REQUEST_SECONDS,
                 param="seconds",
             )
         self._check_plan(request)
@@ -86,7 +89,7 @@ class PreviewEngine:
             raise InvalidRequest(
                 f"the shot plan covers {plan.num_frames} frames in {len(plan.shots)} shots, "
                 f"the request asks for {request.num_frames}",
-                code="invalid_request.plan",
+                code=codes.INVALID_REQUEST_PLAN,
             )
         start = 0
         for shot in plan.shots:
@@ -94,13 +97,13 @@ class PreviewEngine:
                 raise InvalidRequest(
                     f"shot {shot.index} starts at frame {shot.start_frame} with "
                     f"{shot.num_frames} frames; shots must follow each other from frame 0",
-                    code="invalid_request.plan",
+                    code=codes.INVALID_REQUEST_PLAN,
                 )
             start += shot.num_frames
         if start != request.num_frames:
             raise InvalidRequest(
                 f"the shots cover {start} frames, the request asks for {request.num_frames}",
-                code="invalid_request.plan",
+                code=codes.INVALID_REQUEST_PLAN,
             )
 
     def _check_references(self, request: RenderRequest) -> None:
@@ -111,14 +114,14 @@ class PreviewEngine:
             kind, index = dupes[0]
             raise InvalidRequest(
                 f"two references are @{kind.value.capitalize()}{index}",
-                code="invalid_reference.duplicate",
+                code=codes.INVALID_REFERENCE_DUPLICATE,
                 param="references",
             )
         for ref in request.references:
             if not ref.path.is_file():
                 raise InvalidReference(
                     f"@{ref.kind.value.capitalize()}{ref.index} has no file at {ref.path}",
-                    code="invalid_reference.missing_file",
+                    code=codes.INVALID_REFERENCE_MISSING_FILE,
                     reference_index=ref.index,
                 )
         images = {r.index for r in request.refs(ReferenceKind.IMAGE)}
@@ -130,7 +133,7 @@ class PreviewEngine:
             if pinned is not None and pinned not in images:
                 raise InvalidRequest(
                     f"the plan's {label} frame is @Image{pinned}, but no such image was given",
-                    code="invalid_reference.missing_mention",
+                    code=codes.INVALID_REFERENCE_MISSING_MENTION,
                     param="references",
                 )
         for shot in request.plan.shots:
@@ -138,7 +141,7 @@ class PreviewEngine:
                 raise InvalidRequest(
                     f"shot {shot.index + 1} follows the motion of @Video{shot.motion_video}, "
                     "but no such video reference was given",
-                    code="invalid_reference.missing_mention",
+                    code=codes.INVALID_REFERENCE_MISSING_MENTION,
                     param="prompt",
                 )
             named = [*shot.image_indices]
@@ -148,7 +151,7 @@ class PreviewEngine:
                 if index not in images:
                     raise InvalidRequest(
                         f"@Image{index} is mentioned but no such image reference was given",
-                        code="invalid_reference.missing_mention",
+                        code=codes.INVALID_REFERENCE_MISSING_MENTION,
                         param="prompt",
                     )
 
