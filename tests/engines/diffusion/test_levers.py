@@ -14,11 +14,14 @@ import pytest
 
 from reelforge.engines.base import DecodedReference, RenderRequest
 from reelforge.engines.diffusion import options_from_settings
+from reelforge.engines.diffusion.common import pick_preset
 from reelforge.engines.diffusion.loading import EngineUnavailable, quantized_linear_count
+from reelforge.engines.diffusion.ltx2 import Ltx2Engine
 from reelforge.engines.diffusion.minimax_h3 import MiniMaxH3Engine
 from reelforge.engines.diffusion.presets import (
     ENGINE_PRESETS,
     LEVERS,
+    WAN_VACE,
     describe,
     resolve_preset_name,
 )
@@ -140,6 +143,25 @@ def test_first_block_cache_is_refused_where_diffusers_lacks_it(
         _renders(engine)
 
 
+def _face(tmp_path: Path) -> DecodedReference:
+    image = write_image(tmp_path / "face.png", studio_figure(96, 64))
+    return DecodedReference(ReferenceKind.IMAGE, ReferenceRole.REFERENCE, 1, image)
+
+
+def test_taylorseer_cache_on_ltx2_and_minimax_h3(
+    tiny_models: dict[str, Path], tiny_h3: Path, tmp_path: Path
+) -> None:
+    # 12 steps: TaylorSeer computes fully for 10, then extrapolates between full steps. H3's
+    # modular loop calls its transformer outside a cache context; the engine opens one.
+    ltx2 = _engine(Ltx2Engine, tiny_models["ltx2"], tmp_path, engine_cache="taylorseer",
+                   engine_steps=12)  # fmt: skip
+    assert len(_renders(ltx2)) == 12 + 1
+    assert ltx2.pipeline().transformer.is_cache_enabled
+    h3 = _engine(MiniMaxH3Engine, tiny_h3, tmp_path, engine_cache="taylorseer", engine_steps=13)
+    assert len(_renders(h3, _request("default", _face(tmp_path), prompt="@Image1 waves"))) == 13
+    assert h3.pipeline().transformer_ref.is_cache_enabled
+
+
 @pytest.mark.parametrize("offload", ["model", "group"])
 def test_cpu_offload_hooks_and_renders(
     offload: str, tiny_models: dict[str, Path], tmp_path: Path
@@ -155,9 +177,7 @@ def test_cpu_offload_hooks_and_renders(
 
 def test_group_offload_of_minimax_h3(tiny_h3: Path, tmp_path: Path) -> None:
     engine = _engine(MiniMaxH3Engine, tiny_h3, tmp_path, engine_offload="group")
-    image = write_image(tmp_path / "face.png", studio_figure(96, 64))
-    ref = DecodedReference(ReferenceKind.IMAGE, ReferenceRole.REFERENCE, 1, image)
-    _renders(engine, _request("default", ref, prompt="@Image1 waves"))
+    _renders(engine, _request("default", _face(tmp_path), prompt="@Image1 waves"))
     assert "group_offloading" in engine.pipeline().transformer_ref._diffusers_hook.hooks
 
 
@@ -186,8 +206,9 @@ def test_step_distilled_preset_through_engine_presets(
                      engine_guidance_scale=None, engine_presets=turbo)  # fmt: skip
     reports = _renders(engine, _request("fast"))
     assert len(reports) == 4 + 1  # one report per denoising step, then the end
-    plain = _engine(WanVaceEngine, tiny_models["wan-vace"], tmp_path, engine_steps=None)
-    assert len(_renders(plain, _request("fast"))) == 20 + 1
+    unmapped = options_from_settings(make_settings(tmp_path), "x")
+    assert pick_preset(WAN_VACE, "fast", unmapped, "wan-vace").steps == 20
+    assert pick_preset(WAN_VACE, "fast", engine.options, "wan-vace").guidance_scale == 1.0
 
 
 def test_preset_table_and_resolution() -> None:

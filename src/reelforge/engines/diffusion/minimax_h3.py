@@ -40,7 +40,8 @@ loaded, on first use.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,7 @@ from reelforge.engines.diffusion.fit import (
 )
 from reelforge.engines.diffusion.loading import (
     DENOISERS,
+    DiffusionOptions,
     EngineUnavailable,
     after_placement,
     before_placement,
@@ -415,17 +417,18 @@ class MiniMaxH3Engine(DiffusionEngine):
             def on_step(_i: int, _t: Any) -> None:
                 tracker.step()
 
-            state = pipe(
-                prompt=h3.prompt,
-                height=gh,
-                width=gw,
-                num_frames=native,
-                num_inference_steps=preset.steps,
-                generator=generator(request.seed + n * 7919),
-                output_type="np",
-                step_end_callback=on_step,
-                **kwargs,
-            )
+            with cache_context(getattr(pipe, WORKFLOW_TRANSFORMER[workflow]), self.options):
+                state = pipe(
+                    prompt=h3.prompt,
+                    height=gh,
+                    width=gw,
+                    num_frames=native,
+                    num_inference_steps=preset.steps,
+                    generator=generator(request.seed + n * 7919),
+                    output_type="np",
+                    step_end_callback=on_step,
+                    **kwargs,
+                )
             frames = to_uint8_frames(np.asarray(state.get("videos"))[0])
             out = frames[: seg.num_frames]
             if n > 0 and chunks:
@@ -492,6 +495,21 @@ def to_h3_reference(
         track = load_audio(ref.path, sample_rate=audio_rate, max_seconds=MAX_REFERENCE_SECONDS)
         audio, sample_rate = torch.from_numpy(track.samples), track.sample_rate
     return MiniMaxH3VideoReference(frames=frames, fps=fps, audio=audio, sample_rate=sample_rate)
+
+
+@contextmanager
+def cache_context(transformer: Any, options: DiffusionOptions) -> Iterator[None]:
+    """The modular H3 denoise block calls its transformer outside any `cache_context`, which
+    diffusers' cache hooks (TaylorSeer) need; H3 is guidance-distilled, one forward per step, so
+    one context spans the whole call. The hooks' state is reset afterwards for the next call."""
+    if options.cache == "none" or not getattr(transformer, "is_cache_enabled", False):
+        yield
+        return
+    try:
+        with transformer.cache_context("cond"):
+            yield
+    finally:
+        transformer._reset_stateful_cache()
 
 
 def _tail_reference(frames: np.ndarray) -> Any:
