@@ -26,6 +26,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "print_admin_key": False,
         "queue_poll_seconds": 0.05,
         "default_model": "ok",
+        # Most test apps never render: starting an engine process for each would cost the suite
+        # minutes of CPU (tests/jobs/test_engine_isolation.py covers prewarming).
+        "prewarm_engines": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -173,6 +173,12 @@ class Background:
             poll_seconds=settings.queue_poll_seconds,
         )
         self._runtime.jobs.reenqueue_unfinished()
+        if self._runs_workers and settings.prewarm_engines:
+            engines = self._runtime.engines
+            default = settings.default_model.partition(":")[0]
+            in_use = [default, *engines.in_use()] if default in engines else engines.in_use()
+            hosted = self._hosted if self._hosted is not None else in_use
+            self._runtime.workflows.warm_engines(list(dict.fromkeys(hosted)))
         if self._runs_workers:
             self._fleet = Fleet(
                 self._runtime.database,

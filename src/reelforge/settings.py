@@ -64,6 +64,11 @@ class Settings(DiffusionSettings, StorageSettings, BaseSettings):
         description="process: each engine runs in a child process that a cancel it ignores, "
         "or a crash, cannot take down the service; thread: in the worker thread",
     )
+    prewarm_engines: bool = Field(
+        default=True,
+        description="start the process of each engine this process renders with at start, so "
+        "the first job does not wait for it",
+    )
     cancel_grace_seconds: float = Field(
         default=1.0, gt=0, description="how long an engine may ignore a cancel before it is killed"
     )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.process
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import wait_for, wait_terminal
+from reelforge.api.app import create_app
+from tests.conftest import ADMIN_KEY, make_settings, wait_for, wait_terminal
+from tests.fixtures.engines.basic import fixture_registry
 
 BODY = {"prompt": "x", "seconds": 2, "size": "854x480"}
 
@@ -36,3 +41,23 @@ def test_engine_crash_fails_the_job_not_the_service(client: TestClient) -> None:
     assert client.get("/healthz").status_code == 200
     ok = client.post("/v1/videos", json=BODY).json()["id"]
     assert wait_terminal(client, ok)["status"] == "completed"
+
+
+def test_engine_process_is_started_before_the_first_job(tmp_path: Path) -> None:
+    """With `prewarm_engines` (the default) the default engine's process starts with the
+    service, and the first job renders in that same process."""
+    settings = make_settings(tmp_path / "data", prewarm_engines=True)
+    app = create_app(settings, engines=fixture_registry())
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+        deadline = time.monotonic() + 30
+        while not _engine_processes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        warm = _engine_processes()
+        assert [p.name for p in warm] == ["reelforge-engine-ok"]
+        vid = client.post("/v1/videos", json={"prompt": "x", "seconds": 1, "size": "854x480"})
+        assert wait_terminal(client, vid.json()["id"])["status"] == "completed"
+        assert [p.pid for p in _engine_processes()] == [warm[0].pid]
+
+
+def _engine_processes() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name.startswith("reelforge-engine")]

@@ -81,6 +81,10 @@ class EngineHosts:
             return render_video(
                 engine, request, out_dir, codec=codec, progress=progress, cancel=cancel
             )
+        host = self._host(engine_name)
+        return host.render(request, out_dir, codec=codec, progress=progress, cancel=cancel)
+
+    def _host(self, engine_name: str) -> _ProcessHost:
         with self._lock:
             host = self._hosts.get(engine_name)
             if host is None:
@@ -88,7 +92,17 @@ class EngineHosts:
                     engine_name, self._registry.factory(engine_name), self._grace(engine_name)
                 )
                 self._hosts[engine_name] = host
-        return host.render(request, out_dir, codec=codec, progress=progress, cancel=cancel)
+            return host
+
+    def warm(self, engine_names: list[str]) -> None:
+        """Start the engines' processes now, in the background, so that the first job does not
+        wait for a process start and the engine's imports (it builds the engine; a diffusion
+        engine still loads its weights on its first job)."""
+        if self._isolation == "thread":
+            return
+        for name in engine_names:
+            host = self._host(name)
+            threading.Thread(target=host.warm, name=f"warm-{name}", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
@@ -109,6 +123,14 @@ class _ProcessHost:
         self._conn: Connection | None = None
         self._cancel: MpEvent | None = None
         self._closing = False
+
+    def warm(self) -> None:
+        if self._lock.acquire(blocking=False):  # a job already holds it: nothing to warm
+            try:
+                if not self._closing:
+                    self._ensure()
+            finally:
+                self._lock.release()
 
     def _ensure(self) -> tuple[BaseProcess, Connection, MpEvent]:
         if self._proc is None or not self._proc.is_alive():

@@ -17,7 +17,7 @@ import shutil
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from dbos import DBOS, SetWorkflowID
@@ -46,6 +46,7 @@ def queue_name(engine: str) -> str:
 
 
 WORKFLOW_NAME = "reelforge.job"
+T = TypeVar("T")
 
 
 class CancelWatcher:
@@ -82,6 +83,24 @@ class ProgressReporter:
         if value - self._last_value >= 2.0 or now - self._last_time >= 0.5 or fraction >= 1.0:
             self._last_value, self._last_time = value, now
             self._service.report(self._job, stage=self._stage, progress=value)
+
+
+class StepClock:
+    """Seconds spent in each workflow step (logged once per job: where a job's time goes
+    besides the render)."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+        self._laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str, value: T) -> T:
+        now = time.monotonic()
+        self._laps.append((name, now - self._last))
+        self._last = now
+        return value
+
+    def summary(self) -> str:
+        return ", ".join(f"{name} {seconds:.3f} s" for name, seconds in self._laps)
 
 
 class JobWorkflows:
@@ -141,6 +160,9 @@ class JobWorkflows:
         if self._dbos_engine is not None:
             self._dbos_engine.dispose()
             self._dbos_engine = None
+
+    def warm_engines(self, names: list[str]) -> None:
+        self._hosts.warm(names)
 
     def close_engines(self) -> None:
         self._hosts.close()
@@ -210,20 +232,22 @@ class JobWorkflows:
         @DBOS.workflow(name=WORKFLOW_NAME)
         def run_job(job_id: str) -> str:
             job_id_var.set(job_id)  # every log line of this job carries its id
-            job = start(job_id)
+            clock = StepClock()
+            job = clock.lap("start", start(job_id))
             if job is None:
                 return "skipped"
             stage = Stage.INTAKE
             try:
-                refs = intake(job)
+                refs = clock.lap("intake", intake(job))
                 stage = Stage.PLAN
-                shot_plan = plan(job, refs)
+                shot_plan = clock.lap("plan", plan(job, refs))
                 stage = Stage.GENERATE
-                files = render(job, refs, shot_plan)
+                files = clock.lap("render", render(job, refs, shot_plan))
                 stage = Stage.ENCODE
-                outputs = publish(job, refs, shot_plan, files)
+                outputs = clock.lap("publish", publish(job, refs, shot_plan, files))
                 stage = Stage.FINALIZE
-                finalize(job_id, outputs, files.seconds)
+                clock.lap("finalize", finalize(job_id, outputs, files.seconds))
+                log.info("job steps: %s", clock.summary())
                 return "succeeded"
             except EngineCanceled:
                 fail(job_id, None, stage)
