@@ -53,7 +53,10 @@ def measure_frames(path: Path | str, sample_at: Iterable[int] = ()) -> FrameMeas
                 out.width = SMALL_WIDTH
                 out.height = max(2, round(frame.height * SMALL_WIDTH / frame.width / 2) * 2)
             luma = _luma(frame)
-            small = cv2.resize(luma, (out.width, out.height), interpolation=cv2.INTER_AREA)
+            # Halve first (a 5x5 Gaussian, cheap), then linear: close to an area average at a
+            # fraction of INTER_AREA's cost for these non-integer ratios.
+            half = cv2.pyrDown(luma) if luma.shape[1] >= 4 * out.width else luma
+            small = cv2.resize(half, (out.width, out.height), interpolation=cv2.INTER_LINEAR)
             if index in wanted:
                 sh = max(2, round(frame.height * SAMPLE_WIDTH / frame.width))
                 out.samples[index] = cv2.resize(
