@@ -150,7 +150,7 @@ def true_peak(samples: np.ndarray, oversample: int = 4) -> float:
     block_peak = padded.reshape(blocks, block).max(axis=1)
     best = peak
     for b in np.flatnonzero(block_peak >= peak / 1.42):
-        lo, hi = b * block - ctx, min(n, (b + 1) * block) + ctx
+        lo, hi = int(b) * block - ctx, min(n, (int(b) + 1) * block) + ctx
         # Silence before the start and after the end, as a meter playing the file would hear.
         seg = np.pad(x[:, max(0, lo) : min(n, hi)], ((0, 0), (max(0, -lo), max(0, hi - n))))
         up = np.fft.irfft(np.fft.rfft(seg, axis=1), seg.shape[1] * oversample, axis=1)
