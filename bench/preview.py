@@ -11,7 +11,8 @@ For each case, in a fresh child process (so peak memory is that render's own):
 Each case runs `--repeat` times (default 3) and the median is reported: the benchmark shares
 its machine with whatever else runs there, and the load average is written next to the numbers.
 The 15 s 1080p case checks memory (target < 1.5 GB) and has no floor (its frames would take
-2.2 GB to hold). Results replace the preview section of docs/benchmarks.md.
+2.2 GB to hold); so do the 4K case and the alpha case (ProRes 4444, subjects on a transparent
+background), which run once. Results replace the preview section of docs/benchmarks.md.
 
     .venv/bin/python bench/preview.py              # the whole set, results into the docs
     .venv/bin/python bench/preview.py --repeat 1 --no-write
@@ -54,6 +55,7 @@ class Case:
     refs: tuple[str, ...]  # "figure", "busy", "land", "song", "clip"
     floor: bool = True
     what: str = ""
+    alpha: str = ""  # "prores_4444" | "vp9": render_alpha + encode_alpha instead of the MP4
     targets: dict[str, float] = field(default_factory=dict)
 
 
@@ -100,6 +102,27 @@ CASES = (
         floor=False,
         what="the 1080p multi-shot render at 15 s: peak memory",
         targets={"rss_mb": 1536.0},
+    ),
+    Case(
+        "2160p-5s",
+        3840,
+        2160,
+        5,
+        "@Image1 and @Image2 walk across @Image3 at golden hour, slow dolly in, to @Audio1",
+        ("figure", "busy", "land", "song"),
+        floor=False,
+        what="the 720p case at 3840x2160 (4K UHD): time and memory",
+    ),
+    Case(
+        "720p-5s-alpha-prores",
+        1280,
+        720,
+        5,
+        "@Image1 and @Image2 walk across @Image3 at golden hour, slow dolly in, to @Audio1",
+        ("figure", "busy", "land", "song"),
+        floor=False,
+        alpha="prores_4444",
+        what="the 720p case as subjects on a transparent background, ProRes 4444 .mov",
     ),
 )
 
@@ -226,6 +249,28 @@ def _child(case_name: str, mode: str, folder: Path) -> dict[str, float]:
             references=tuple(refs),  # type: ignore[arg-type]
         )
         engine = PreviewEngine()
+        if case.alpha:
+            from reelforge.media.alpha import SUFFIX, encode_alpha
+
+            rendering = engine.render_alpha(request, lambda _f: None, _Never())
+            prepared = time.perf_counter()
+            encode_alpha(
+                out.with_suffix(SUFFIX[case.alpha]),
+                rendering.frames,
+                width=case.width,
+                height=case.height,
+                num_frames=n,
+                codec=case.alpha,  # type: ignore[arg-type]
+                audio=rendering.audio,
+            )
+            end = time.perf_counter()
+            return {
+                "wall": end - start,
+                "prep": prepared - start,
+                "rss_mb": _peak_rss_mb(),
+                "render_cpu": time.process_time() - cpu_start,
+                "report_cpu": math.nan,
+            }
         rendering = engine.render(request, lambda _f: None, _Never())
         prepared = time.perf_counter()
         encode_mp4(
@@ -336,8 +381,12 @@ def run(cases: list[Case], repeat: int) -> list[dict[str, object]]:
                     f"{case.name} run {r + 1}: wall {got['wall']:.2f} s (prep {got['prep']:.2f} s)"
                     + (f", floor {floors[-1]:.2f} s" if floors else "")
                     + f", peak RSS {got['rss_mb']:.0f} MB"
-                    + f", report CPU {got['report_cpu']:.2f} s = {100 * shares[-1]:.0f} %"
-                    + f" of the render's {got['render_cpu']:.2f} s",
+                    + (
+                        f", report CPU {got['report_cpu']:.2f} s = {100 * shares[-1]:.0f} %"
+                        f" of the render's {got['render_cpu']:.2f} s"
+                        if not math.isnan(shares[-1])
+                        else ""
+                    ),
                     flush=True,
                 )
         wall = statistics.median(walls)

@@ -66,6 +66,8 @@ def encode_alpha(
             video.width, video.height = width, height
             video.pix_fmt = pix_fmt
             video.time_base = Fraction(1, fps)
+            # Both encoders are intra-slice / row threaded: the bytes do not depend on it.
+            video.codec_context.thread_count = 4
             sound: AudioStream | None = None
             if audio is not None:
                 added = out.add_stream(_AUDIO[codec], rate=SAMPLE_RATE, layout="stereo")
