@@ -19,6 +19,7 @@ from reelforge.api.ark.routes import router as ark_router
 from reelforge.api.body_guard import BodyGuard
 from reelforge.api.body_limit import BodyLimit
 from reelforge.api.common.dialect_router import install_dialect
+from reelforge.api.common.docs import install_docs
 from reelforge.api.deps import Downloads, HttpOptions, install_services
 from reelforge.api.eachlabs.routes import router as eachlabs_router
 from reelforge.api.errors import install_error_handlers, register_error_renderer
@@ -133,7 +134,10 @@ def create_app(
         version=__version__,
         description="Self-hostable reference-to-video API. Native API under /v1/videos.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by install_docs (no CDN)
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     # BodyGuard inside BodyLimit: every body is capped, then checked whole before any route.
     app.add_middleware(
