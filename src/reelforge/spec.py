@@ -118,6 +118,16 @@ class ReferenceInput:
 
 
 @dataclass(frozen=True)
+class FieldWarning:
+    """A request field accepted but not honoured as asked (its vendor's SDK always sends it);
+    `Submissions` copies it onto the job as a `core.job.JobWarning`."""
+
+    code: str
+    message: str
+    param: str | None = None
+
+
+@dataclass(frozen=True)
 class GenerationSpec:
     """What to render, independent of the dialect it arrived in."""
 
@@ -137,3 +147,4 @@ class GenerationSpec:
     execution_expires_after: int | None = None  # seconds a job may wait in the queue
     dialect: str = "native"  # the wire dialect it arrived in: shapes its webhook bodies
     webhook_progress: bool = False  # also send `video.progress` events (start, 25/50/75 %)
+    warnings: tuple[FieldWarning, ...] = ()  # fields accepted but not honoured (strict_fields)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from reelforge import codes
 from reelforge.core.admission import AdmissionTicket
-from reelforge.core.job import Job, JobStatus, ResolvedModel, Stage
+from reelforge.core.job import Job, JobStatus, JobWarning, ResolvedModel, Stage
 from reelforge.core.references import StoredReference
 from reelforge.engines.limits import EngineLimits, check_engine_limits
 from reelforge.engines.models import resolve_model
@@ -265,6 +265,8 @@ class Submissions:
             dialect=spec.dialect,
             webhook_progress=spec.webhook_progress and spec.webhook_url is not None,
             remixed_from=remixed_from,
+            # fields the dialect accepted but does not honour (api/common/strict_fields.py)
+            warnings=tuple(JobWarning(w.code, w.message, w.param) for w in spec.warnings),
         )
         admit = None
         if self._admission is not None:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from reelforge import codes
 from reelforge.api.ark import ARK_DIALECT
+from reelforge.api.ark.fields import check_ark_fields
 from reelforge.api.ark.flags import split_flags
 from reelforge.api.ark.wire import (
     CONTENT_TYPES,
@@ -41,6 +42,7 @@ from reelforge.spec import (
     DEFAULT_SECONDS,
     FPS,
     AspectRatio,
+    FieldWarning,
     GenerationSpec,
     ReferenceInput,
     ReferenceKind,
@@ -48,8 +50,8 @@ from reelforge.spec import (
     Resolution,
 )
 
-MISSING = "invalid_request.missing_parameter"
-UNSUPPORTED = "invalid_request.unsupported"
+MISSING = codes.INVALID_REQUEST_MISSING_PARAMETER
+UNSUPPORTED = codes.INVALID_REQUEST_UNSUPPORTED_PARAMETER
 CAMERA_FIXED_HINT = "Fixed camera."
 
 _IMAGE_ROLES = {
@@ -68,6 +70,7 @@ class ArkCreate:
 
 def parse_create(body: dict[str, Any], *, default_model: str) -> ArkCreate:
     """Validate and map one create body; raises InvalidRequest naming the Ark field."""
+    warnings = check_ark_fields(body)  # no silent drops (api/common/strict_fields.py)
     try:
         req = ArkCreateRequest.model_validate(body)
     except ValidationError as exc:
@@ -110,8 +113,10 @@ def parse_create(body: dict[str, Any], *, default_model: str) -> ArkCreate:
     camera_fixed = field("camera_fixed")
     if camera_fixed is not None and parse_bool(camera_fixed, "camera_fixed"):
         prompt = f"{prompt.rstrip()} {CAMERA_FIXED_HINT}"
-    if field("watermark") is not None:
-        parse_bool(field("watermark"), "watermark")  # checked, then ignored: never watermarked
+    watermark = field("watermark")
+    # `--wm true` in the text (a `watermark: true` in the body is warned by check_ark_fields)
+    if watermark is not None and parse_bool(watermark, "watermark") and req.watermark is None:
+        warnings.append(_flag_ignored("--wm true", "outputs are never watermarked"))
     spec = GenerationSpec(
         prompt=prompt,
         model=req.model,
@@ -126,8 +131,15 @@ def parse_create(body: dict[str, Any], *, default_model: str) -> ArkCreate:
         end_user_id=req.safety_identifier or None,
         execution_expires_after=_expires_after(req.execution_expires_after),
         dialect=ARK_DIALECT,
+        warnings=tuple(warnings),
     )
     return ArkCreate(spec, tuple(index))
+
+
+def _flag_ignored(flag: str, why: str) -> FieldWarning:
+    return FieldWarning(
+        code=codes.IGNORED_PARAMETER, message=f"{flag} was ignored: {why}", param="content"
+    )
 
 
 def _reference(item: ImageItem | VideoItem | AudioItem, i: int) -> ReferenceInput:
@@ -170,28 +182,8 @@ def _default_roles(req: ArkCreateRequest, refs: list[ReferenceInput]) -> list[Re
 
 
 def _refuse_unsupported(req: ArkCreateRequest, flags: dict[str, str]) -> None:
-    """Fields that would change the result and that this service cannot honour: an error
-    beats a silently ignored parameter."""
-    if req.frames is not None:
-        raise InvalidRequest(
-            f"frames is {req.frames}; Seedance 2.0 models take duration in seconds, not frames",
-            code=UNSUPPORTED, param="frames",
-        )  # fmt: skip
-    if req.draft:
-        raise InvalidRequest(
-            "draft is true; drafts (Seedance 1.5 pro) are not supported",
-            code=UNSUPPORTED, param="draft",
-        )  # fmt: skip
-    if req.service_tier not in (None, "default"):
-        raise InvalidRequest(
-            f"service_tier is {req.service_tier!r}; only 'default' is offered (flex is not "
-            "available for Seedance 2.0)", code=UNSUPPORTED, param="service_tier",
-        )  # fmt: skip
-    if req.output_format not in (None, "mp4"):
-        raise InvalidRequest(
-            f"output_format is {req.output_format!r}; only mp4 is produced",
-            code=UNSUPPORTED, param="output_format",
-        )  # fmt: skip
+    """Text flags that would change the result and that this service cannot honour (the body's
+    fields are checked by `check_ark_fields`): an error beats a silently ignored parameter."""
     fps = flags.get("framepersecond")
     if fps is not None and fps not in (str(FPS), f"{FPS}.0"):
         raise InvalidRequest(

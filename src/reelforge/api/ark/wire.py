@@ -1,8 +1,9 @@
 """The Ark create body, as `byteplussdkarkruntime` / `volcenginesdkarkruntime` send it.
 
 The SDKs send every optional field, `null` when unset, so every field but `model` and
-`content` is optional and `null` means "not given". Unknown fields are ignored. Values are
-checked in `mapping.py` with the checks every dialect shares.
+`content` is optional and `null` means "not given". Field names are checked before this model
+sees the body (`fields.py`: unknown ones are refused, unsupported ones refused or warned).
+Values are checked in `mapping.py` with the checks every dialect shares.
 """
 
 from __future__ import annotations
@@ -76,16 +77,16 @@ class ArkCreateRequest(BaseModel):
     duration: int | None = Field(None, description="seconds 1..15, or -1: the engine picks")
     frames: int | None = Field(None, description="not supported by Seedance 2.0: refused")
     seed: int | None = Field(None, description="-1..4294967295; -1 or null: random")
-    watermark: bool | None = Field(None, description="accepted and ignored (never watermarked)")
+    watermark: bool | None = Field(None, description="true: accepted with a warning")
     generate_audio: bool | None = Field(None, description="default true")
     return_last_frame: bool | None = Field(None, description="adds content.last_frame_url")
     camera_fixed: bool | None = Field(None, description="true asks the planner for a still camera")
     callback_url: str | None = Field(None, description="POSTed the task object when it ends")
     execution_expires_after: int | None = Field(None, description="seconds it may stay queued")
     service_tier: str | None = Field(None, description="default (flex is refused)")
-    priority: int | None = Field(None, description="accepted and ignored")
-    draft: bool | None = Field(None, description="true is refused (no drafts)")
+    priority: int | None = Field(None, description="accepted with a warning")
+    draft: bool | None = Field(None, description="false; true is refused (no drafts)")
     safety_identifier: str | None = Field(None, description="stored as the end user id")
-    output_format: str | None = Field(None, description="mp4 or null")
-    tools: list[dict[str, Any]] | None = Field(None, description="accepted and ignored")
-    omni_reference_task_type: str | None = Field(None, description="accepted and ignored")
+    output_format: str | None = Field(None, description="mp4 or null; anything else is refused")
+    tools: list[dict[str, Any]] | None = Field(None, description="accepted with a warning")
+    omni_reference_task_type: str | None = Field(None, description="accepted with a warning")

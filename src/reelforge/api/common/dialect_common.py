@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -31,6 +31,7 @@ from reelforge.api.common.spec_fields import (
     parse_seconds,
     parse_seed,
 )
+from reelforge.api.common.strict_fields import Fields, Unsupported, check_fields
 from reelforge.api.deps import HttpOptions
 from reelforge.api.videos.routes import read_create_fields
 from reelforge.core.job import Job
@@ -38,6 +39,7 @@ from reelforge.errors import InvalidReference, InvalidRequest, ReelforgeError
 from reelforge.jobs.submissions import Submissions
 from reelforge.spec import (
     DEFAULT_SECONDS,
+    FPS,
     AspectRatio,
     GenerationSpec,
     ReferenceInput,
@@ -72,6 +74,32 @@ class FlatShape:
     default_seconds: int | None = DEFAULT_SECONDS  # None = auto
     default_resolution: Resolution = Resolution.P720
     default_aspect: AspectRatio = AspectRatio.R16_9
+    # No silent drops (strict_fields): the body may hold only the names above, `extra_fields`
+    # (read by the dialect itself, e.g. seed 004's fps and mode) and `unsupported` ones (fields
+    # the provider documents that reelforge refuses, or accepts with a warning).
+    extra_fields: tuple[str, ...] = ()
+    unsupported: Mapping[str, Unsupported] = field(default_factory=dict)
+    hints: Mapping[str, str] = field(default_factory=dict)
+
+    def fields(self) -> Fields:
+        """The strict field list of this dialect's body."""
+        names = (
+            *self.images, *self.videos, *self.audios, *self.prompt, *self.model, *self.seconds,
+            *self.resolution, *self.aspect_ratio, *self.generate_audio, *self.seed,
+            *self.webhook_url, *self.end_user_id, *self.extra_fields,
+        )  # fmt: skip
+        return Fields.of(names, self.unsupported, {**FLAT_HINTS, **self.hints})
+
+
+# names clients bring from the other dialects, answered with a pointer instead of a guess
+FLAT_HINTS = {
+    "seconds": "the length in seconds is `duration` here",
+    "ratio": "the aspect ratio is `aspect_ratio` here",
+    "n": "one video per request; send one request per video",
+    "negative_prompt": "negative prompts are not supported; say in `prompt` what to show",
+    "output_format": "videos are MP4 (H.264)",
+    "fps": f"every video is rendered at {FPS} fps; there is no frame-rate field",
+}
 
 
 @dataclass(frozen=True)
@@ -150,9 +178,12 @@ def parse_flat(
     *,
     default_model: str,
     image_role: ReferenceRole = ReferenceRole.REFERENCE,
+    where: str = "",
 ) -> DialectRequest:
     """A flat create body -> the canonical spec. Nulls and empty strings mean "not given";
-    numbers may come as strings; unknown fields are ignored."""
+    numbers may come as strings; a field name outside `shape.fields()` is refused, naming
+    `where` + the name (`where`: `"input."` when the fields sit in an object)."""
+    warnings = check_fields(body, shape.fields(), where)
     prompt, prompt_param = _pick(body, shape.prompt)
     if not isinstance(prompt, str) or not prompt.strip():
         raise InvalidRequest(
@@ -190,6 +221,7 @@ def parse_flat(
         webhook_url=str(webhook) if webhook else None,
         end_user_id=str(end_user) if end_user else None,
         dialect=shape.dialect,
+        warnings=tuple(warnings),
     )
     return DialectRequest(spec, tuple(params))
 

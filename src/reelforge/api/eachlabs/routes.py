@@ -9,12 +9,14 @@ from fastapi import Request
 
 from reelforge import codes
 from reelforge.api.common.dialect_common import (
+    FLAT_HINTS,
     FlatShape,
     create_job,
     parse_flat,
     read_json_body,
 )
 from reelforge.api.common.dialect_router import DialectRouter
+from reelforge.api.common.strict_fields import Fields, Unsupported, check_fields
 from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
 from reelforge.errors import InvalidRequest
 from reelforge.presenters.eachlabs import DIALECT, error_body, prediction
@@ -29,10 +31,27 @@ SHAPE = FlatShape(
     default_aspect=AspectRatio.AUTO,
 )
 
+# No silent drops: the fields each::labs documents for the request and for this model's `input`.
+TOP_FIELDS = Fields.of(
+    ("model", "input", "webhook_url", "version"),  # version: deprecated, ignored there too
+    unsupported={
+        "webhook_secret": Unsupported(
+            "reelforge signs every webhook one way, Standard Webhooks with the key's secret "
+            "(GET /v1/keys/me); each::labs' hex HMAC with a secret of your own is not offered"
+        ),
+    },
+)
+INPUT_FIELDS = Fields.of(
+    ("prompt", "image_urls", "video_urls", "audio_urls", "resolution", "duration",
+     "aspect_ratio", "generate_audio", "seed", "end_user_id"),
+    hints=FLAT_HINTS,
+)  # fmt: skip
+
 router = DialectRouter(render=error_body, prefixes=("/v1/prediction",), tags=["each::labs"])
 
 
 def _input(body: dict[str, Any]) -> dict[str, Any]:
+    check_fields(body, TOP_FIELDS)
     value = body.get("input")
     if isinstance(value, str):  # a stringified object: accepted, though the provider says not to
         try:
@@ -44,6 +63,7 @@ def _input(body: dict[str, Any]) -> dict[str, Any]:
             "input is required: an object with at least a prompt", param="input",
             code=codes.INVALID_REQUEST_INPUT,
         )  # fmt: skip
+    check_fields(value, INPUT_FIELDS, "input.")
     fields = dict(value)
     fields["model"] = body.get("model")
     if body.get("webhook_url"):
@@ -56,7 +76,8 @@ async def create_prediction(
 ) -> dict[str, Any]:
     """`{model, input: {prompt, image_urls, video_urls, audio_urls, resolution, duration,
     aspect_ratio, generate_audio, seed, end_user_id}, webhook_url}` -> `{status: "success",
-    message, predictionID}`. `version` and `webhook_secret` are accepted and ignored."""
+    message, predictionID}`. `version` is accepted and ignored (deprecated at each::labs too);
+    `webhook_secret` and any field each::labs does not document are refused, naming it."""
     body = await read_json_body(request, options)
     parsed = parse_flat(_input(body), SHAPE, default_model=options.default_model)
     job = await create_job(request, submissions, key, parsed)

@@ -21,6 +21,7 @@ from reelforge.api.common.dialect_common import (
     create_flat,
 )
 from reelforge.api.common.dialect_router import DialectRouter
+from reelforge.api.common.strict_fields import Unsupported
 from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.views import JobView
@@ -28,7 +29,16 @@ from reelforge.logs import request_id_var
 from reelforge.presenters.common import job_error, status_words
 
 PREFIX = "/v2/generate/video"
-SHAPE = FlatShape(dialect="seed001", images=("image_url", "image_urls"))
+SHAPE = FlatShape(
+    dialect="seed001",
+    images=("image_url", "image_urls"),
+    unsupported={  # named in the seed's prose; refused rather than silently ignored
+        "motion_strength": Unsupported(
+            "the engines take the motion from the prompt's camera and action words; there is "
+            "no strength knob to map it to"
+        ),
+    },
+)
 STATUS = status_words(
     queued="queued", running="processing", succeeded="completed", failed="failed",
     canceled="failed", expired="failed",

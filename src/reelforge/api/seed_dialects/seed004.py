@@ -50,7 +50,9 @@ from reelforge.store.key_repository import ApiKeyRecord
 
 PREFIX = "/v2/generations"
 ATLAS_PREFIX = "/v1/video/generations"
-SHAPE = FlatShape(dialect="seed004", images=("image_url", "image", "image_urls"))
+SHAPE = FlatShape(
+    dialect="seed004", images=("image_url", "image", "image_urls"), extra_fields=("fps", "mode")
+)
 ATLAS_SHAPE = replace(SHAPE, dialect="atlascloud")
 STATUS = status_words(
     queued="queued", running="processing", succeeded="succeeded", failed="failed",

@@ -15,6 +15,12 @@ from reelforge.api.common.spec_fields import (
     parse_seed,
     parse_size_field,
 )
+from reelforge.api.common.strict_fields import check_object
+from reelforge.api.videos.fields import (
+    INPUT_REFERENCE_FIELDS,
+    check_native_fields,
+    check_references,
+)
 from reelforge.errors import InvalidReference, InvalidRequest
 from reelforge.intake.probe import sniff_kind
 from reelforge.spec import (
@@ -77,6 +83,7 @@ def spec_from_fields(
 ) -> GenerationSpec:
     """`fields` is the JSON body or the multipart form; `uploads` the multipart files in order as
     (field name, bytes, filename). Uploaded files come first in reference order."""
+    check_native_fields(fields, [u.field for u in uploads])  # no silent drops (strict_fields)
     prompt = fields.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise InvalidRequest(
@@ -100,6 +107,7 @@ def spec_from_fields(
     input_ref = fields.get("input_reference")
     if isinstance(input_ref, str) and input_ref.startswith("{"):
         input_ref = _json_field(input_ref, "input_reference", "a JSON object")
+        check_object(input_ref, INPUT_REFERENCE_FIELDS, "input_reference.")
     if isinstance(input_ref, dict):
         src = input_ref.get("image_url") or input_ref.get("file_id")
         if src:
@@ -112,6 +120,7 @@ def spec_from_fields(
     raw_refs = fields.get("references")
     if isinstance(raw_refs, str):
         raw_refs = _json_field(raw_refs, "references", "a JSON list")
+        check_references(raw_refs)
     if raw_refs:
         if not isinstance(raw_refs, list):
             raise InvalidRequest("references must be a list", param="references")
