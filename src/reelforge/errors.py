@@ -83,6 +83,11 @@ class PayloadTooLarge(InvalidRequest):
     http_status = 413
 
 
+class UnsupportedMediaType(InvalidRequest):
+    code = codes.INVALID_REQUEST_CONTENT_TYPE
+    http_status = 415
+
+
 class ModerationBlocked(InvalidRequest):
     code = codes.MODERATION_INPUT_TEXT
 

@@ -109,7 +109,7 @@ def test_docs_render_offline_with_authorize(server: str, tmp_path: Path) -> None
     for path in ("/v1/videos", "/v1/videos/{video_id}", "/api/v3/contents/generations/tasks"):
         assert f'data-path="{path}"' in dom, f"operation {path} not rendered {note}"
     assert dom.count('class="opblock-summary-path"') >= 30, f"too few operations {note}"
-    # AUTHORIZE
+    assert "btn authorize" in dom, f"no Authorize button {note}"
 
 
 def test_redoc_renders_offline(server: str, tmp_path: Path) -> None:

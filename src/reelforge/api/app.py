@@ -20,6 +20,7 @@ from reelforge.api.body_guard import BodyGuard
 from reelforge.api.body_limit import BodyLimit
 from reelforge.api.common.dialect_router import install_dialect
 from reelforge.api.common.docs import install_docs
+from reelforge.api.common.openapi import install_openapi
 from reelforge.api.deps import Downloads, HttpOptions, install_services
 from reelforge.api.eachlabs.routes import router as eachlabs_router
 from reelforge.api.errors import install_error_handlers, register_error_renderer
@@ -138,6 +139,7 @@ def create_app(
         redoc_url=None,
     )
     install_docs(app)
+    install_openapi(app)
     install_error_handlers(app)
     # BodyGuard inside BodyLimit: every body is capped, then checked whole before any route.
     app.add_middleware(

@@ -3,11 +3,14 @@
 Before a route sees a body, `BodyGuard` reads it whole (it is capped by `BodyLimit` and by
 `max_bytes`) and checks what no route should have to think about:
 
-- JSON (any body that is not a form): strict UTF-8; nesting depth at most `max_depth`, counted
-  on the text before it is parsed (no `RecursionError`); valid JSON without `NaN`/`Infinity`;
-  every number within +-2**53 (`MAX_NUMBER`); every string, object key included, free of lone
-  surrogates (`"\\ud800"`) and NUL; a boolean never where a number is expected
-  (`NUMERIC_FIELDS`, e.g. `seconds: true`, `{"balance": false}`).
+- A body that is neither JSON nor a form (`Content-Type` not JSON-like, multipart or
+  urlencoded, e.g. `application/xml`) is a 415 `invalid_request.content_type`.
+- JSON (no type, `application/json`, `*+json`, `text/json`, `text/plain`): strict UTF-8;
+  nesting depth at most `max_depth`, counted on the text before it is parsed (no
+  `RecursionError`); valid JSON without `NaN`/`Infinity`; every number within +-2**53
+  (`MAX_NUMBER`); every string, object key included, free of lone surrogates (`"\\ud800"`)
+  and NUL; a boolean never where a number is expected (`NUMERIC_FIELDS`, e.g.
+  `seconds: true`, `{"balance": false}`).
 - `multipart/form-data` and `application/x-www-form-urlencoded`: the same for every field name,
   text value and file name (strict UTF-8, no NUL); a file's bytes are not looked at.
 - The URL: the path and every query parameter, percent-decoded, free of NUL (`/v1/videos/%00`
@@ -17,10 +20,10 @@ Before a route sees a body, `BodyGuard` reads it whole (it is capped by `BodyLim
 
 A refusal is a 400 (`invalid_request.encoding`, `.json`, `.depth`, `.text`, `.number`,
 `.boolean_not_number`, `.form`, `.filename` for a file name over 255 characters) or a 413
-(`invalid_request.too_large`) in the body of the dialect that owns the path
-(`api.errors.render_error`), naming the field (`param`), before any route runs: nothing is
-stored. The whole body has been read, so the connection stays usable;
-only a body refused for its size part-way is answered with `Connection: close`.
+(`invalid_request.too_large`) or a 415 (`invalid_request.content_type`) in the body of
+the dialect that owns the path (`api.errors.render_error`), naming the field (`param`),
+before any route runs: nothing is stored. The whole body has been read, so the connection
+stays usable; only a body refused for its size part-way is answered with `Connection: close`.
 """
 
 from __future__ import annotations
@@ -38,7 +41,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelforge import codes
 from reelforge.api.errors import render_error
-from reelforge.errors import InvalidRequest, PayloadTooLarge, ReelforgeError
+from reelforge.errors import (
+    InvalidRequest,
+    PayloadTooLarge,
+    ReelforgeError,
+    UnsupportedMediaType,
+)
 
 MAX_NUMBER = 2**53
 """Numbers in a body lie strictly within +-2**53: what every JSON reader holds exactly."""
@@ -298,6 +306,11 @@ def check_multipart(raw: bytes, content_type: str, max_depth: int) -> None:
             _check_field(name, data, max_depth)
 
 
+_JSON_MEDIA = ("", "application/json", "text/json", "text/plain")
+"""Bodies read as JSON: no type at all (curl -d sends urlencoded, but some clients none) and
+`text/plain` (a browser's `fetch` with a string body) included."""
+
+
 def check_body(raw: bytes, content_type: str, max_depth: int) -> None:
     """Every check above for one body; raises `InvalidRequest` naming the field."""
     media = content_type.split(";", 1)[0].strip().lower()
@@ -305,8 +318,14 @@ def check_body(raw: bytes, content_type: str, max_depth: int) -> None:
         check_multipart(raw, content_type, max_depth)
     elif media == "application/x-www-form-urlencoded":
         check_urlencoded(raw, max_depth)
-    else:
+    elif media in _JSON_MEDIA or media.endswith("+json"):
         check_json(raw, max_depth)
+    else:
+        raise UnsupportedMediaType(
+            f"Content-Type {media!r} is not accepted; send JSON (application/json) or a form "
+            "(multipart/form-data)",
+            param="content-type",
+        )
 
 
 def check_url(scope: Scope) -> None:

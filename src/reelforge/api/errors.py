@@ -34,6 +34,7 @@ _TYPES = {
     405: "invalid_request_error",
     409: "conflict_error",
     413: "invalid_request_error",
+    415: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
 }
@@ -74,7 +75,7 @@ def error_response(
     headers = {}
     if isinstance(err, RateLimited):
         headers["Retry-After"] = str(err.retry_after)
-    if err.http_status in (409, 400, 402, 404, 413, 422) or (
+    if err.http_status in (409, 400, 402, 404, 413, 415, 422) or (
         method == "POST" and err.http_status >= 500
     ):
         # Clients that retry POST on 409/4xx/5xx must not create a second job.
