@@ -16,12 +16,17 @@ from __future__ import annotations
 import base64
 import json
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import byteplussdkarkruntime
+import openai
 import pytest
+import requests
+import volcenginesdkarkruntime
 from fastapi.testclient import TestClient
 
 from reelforge import codes
@@ -33,6 +38,7 @@ from reelforge.api.eachlabs.routes import SHAPE as EACHLABS_SHAPE
 from reelforge.api.seed_dialects import seed000, seed001, seed002, seed004
 from reelforge.api.videos.fields import NATIVE_FIELDS, REFERENCE_FIELDS, UPLOAD_FIELDS
 from tests.conftest import ADMIN_KEY, make_settings
+from tests.dialects.server import running_reelforge
 from tests.fixtures.engines.basic import fixture_registry
 from tests.intake.media import audio_bytes, image_bytes, mp4_bytes
 
@@ -451,3 +457,41 @@ def test_hints_for_names_from_other_apis() -> None:
     assert "aspect_ratio" in check(NATIVE_FIELDS, "ratio")
     assert "ratio" in check(ARK_FIELDS, "aspect_ratio")
     assert "duration" in check(seed000.SHAPE.fields(), "seconds")
+
+
+# ---- the real SDKs see the refusals and the warnings --------------------------------------
+
+
+def test_the_vendor_sdks_see_the_refusals_and_the_warnings(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """openai, byteplus and volcengine, unchanged, against a real server: a misspelt field in
+    `extra_body` raises the SDK's BadRequest error with our code and the field; an Ark SDK
+    field that does not change the video creates the task and the job lists the warning."""
+    data = tmp_path_factory.mktemp("strict_sdk") / "data"
+    with running_reelforge(data, run_workers=False) as base_url:
+        oai = openai.OpenAI(base_url=f"{base_url}/v1", api_key=ADMIN_KEY, max_retries=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the SDK's Sora deprecation notice
+            with pytest.raises(openai.BadRequestError) as raised:
+                oai.videos.create(prompt="a kite", extra_body={"resolutoin": "480p"})
+        assert (raised.value.code, raised.value.param) == (
+            codes.INVALID_REQUEST_UNKNOWN_PARAMETER, "resolutoin",
+        )  # fmt: skip
+        for module in (byteplussdkarkruntime, volcenginesdkarkruntime):
+            ark = module.Ark(base_url=f"{base_url}/api/v3", api_key=ADMIN_KEY, max_retries=0)
+            content = [{"type": "text", "text": "a kite"}]
+            with pytest.raises(module._exceptions.ArkBadRequestError) as bad:
+                ark.content_generation.tasks.create(
+                    model="ok", content=content, extra_body={"aspect_ratio": "1:1"}
+                )
+            assert (bad.value.code, bad.value.param) == ("InvalidParameter", "aspect_ratio")
+            assert bad.value.body["reelforge_code"] == codes.INVALID_REQUEST_UNKNOWN_PARAMETER
+            with pytest.raises(module._exceptions.ArkBadRequestError) as flex:
+                ark.content_generation.tasks.create(model="ok", content=content, frames=121)
+            assert flex.value.body["reelforge_code"] == codes.INVALID_REQUEST_UNSUPPORTED_PARAMETER
+            task = ark.content_generation.tasks.create(model="ok", content=content, priority=5)
+            video = requests.get(
+                f"{base_url}/v1/videos/{task.id}", headers={"X-API-Key": ADMIN_KEY}, timeout=10
+            ).json()
+            assert [w["param"] for w in video["warnings"]] == ["priority"]
