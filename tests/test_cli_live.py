@@ -58,3 +58,13 @@ def test_keys_submit_wait_download(server: str, tmp_path: Path) -> None:
     assert revoked.returncode == 0
     denied = _cli(server, "status", video["id"], key=user_key)
     assert denied.returncode == 1 and "invalid or revoked" in denied.stderr
+
+
+def test_models_lists_the_engines_and_why_one_is_not_ready(server: str) -> None:
+    done = _cli(server, "models")
+    assert done.returncode == 0, done.stderr
+    lines = {line.split("\t")[0]: line for line in done.stdout.splitlines()}
+    assert "ready" in lines["ok"] and "NOT READY" not in lines["ok"]
+    assert "preview" in lines
+    with_aliases = _cli(server, "models", "--aliases")
+    assert "seedance-2.0\t-> ok" in with_aliases.stdout

@@ -416,6 +416,31 @@ def cancel(ctx: typer.Context, video_id: Annotated[str, typer.Argument(help="Job
     typer.echo(f"{result.id} {result.status}")
 
 
+@app.command()
+def models(
+    ctx: typer.Context,
+    aliases: Annotated[
+        bool, typer.Option("--aliases", help="Also list the hosted model ids that resolve here.")
+    ] = False,
+) -> None:
+    """List the server's engines (and model names): ready or not and why, limits, prices."""
+    with _client(ctx) as client:
+        found = client.models()
+    for m in found:
+        if m["kind"] != "engine" and not aliases:
+            continue
+        refs = m["accepts"]["references"]
+        prices = ", ".join(f"{r} {p:g}" for r, p in m["pricing"]["per_second"].items())
+        state = "ready" if m["ready"] else f"NOT READY: {m['reason']}"
+        target = m["engine"] + ("" if m["preset"] == "default" else f":{m['preset']}")
+        typer.echo(
+            f"{m['id']}\t-> {target}\t{state}\t"
+            f"refs {refs['image']} img / {refs['video']} vid / {refs['audio']} aud\t"
+            f"{m['accepts']['seconds']['min']}-{m['accepts']['seconds']['max']} s\t"
+            f"{m['pricing']['currency']}/s: {prices}"
+        )
+
+
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,

@@ -368,6 +368,12 @@ class Client:
         data: dict[str, Any] = self._json("POST", "/v1/keys", json=body)
         return data
 
+    def models(self) -> list[dict[str, Any]]:
+        """`GET /v1/models`: every engine and model name, ready or not and why, what each
+        accepts and its price per second."""
+        data: list[dict[str, Any]] = self._json("GET", "/v1/models").get("data", [])
+        return data
+
     def list_keys(self) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = self._json("GET", "/v1/keys").get("data", [])
         return data

@@ -48,6 +48,8 @@ def generate_file(
     models = ModelCatalog(
         engine_names=registry.names,
         limits=registry.limits,
+        presets=registry.presets,
+        follows_plan=registry.follows_plan,
         default_model=settings.default_model,
         aliases=settings.model_aliases,
     )
@@ -59,7 +61,7 @@ def generate_file(
         tmp = Path(tmp_name)
         refs = _probed_references(spec, tmp, limits)
         aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
-        width, height = output_size(spec.resolution, aspect)
+        width, height = spec.size or output_size(spec.resolution, aspect)
         now = time.time()
         job = Job(
             id="generate", owner_key_id="", status=JobStatus.RUNNING, stage=Stage.GENERATE,

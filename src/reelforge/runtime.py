@@ -11,10 +11,12 @@ import sqlalchemy as sa
 
 from reelforge.engines.registry import EngineRegistry
 from reelforge.intake.references import ReferenceIntake
+from reelforge.jobs.directory import ModelDirectory
 from reelforge.jobs.engine_host import EngineHosts
 from reelforge.jobs.fleet import Fleet
 from reelforge.jobs.janitor import Janitor
 from reelforge.jobs.notifications import WebhookEvents
+from reelforge.jobs.readiness import EngineReadiness, fleet_engines
 from reelforge.jobs.service import JobService, Lifecycle
 from reelforge.jobs.submissions import ModelCatalog, Submissions
 from reelforge.jobs.views import JobViews
@@ -54,6 +56,9 @@ class Runtime:
     prices: PriceTable
     credits: Credits
     webhooks: WebhookDispatcher
+    readiness: EngineReadiness
+    models: ModelCatalog
+    directory: ModelDirectory
     events: WebhookEvents
     workflows: JobWorkflows
     engines: EngineRegistry
@@ -94,17 +99,26 @@ def build_runtime(
     )
     store = JobRepository(database)
     service = JobService(store, storage, notifiers=[credits], lifecycle=lifecycle)
+    readiness = EngineReadiness(
+        engines,
+        local=None if settings.run_workers else [],
+        live_engines=fleet_engines(database, settings.dead_worker_seconds),
+    )
     models = ModelCatalog(
         engine_names=engines.names,
         limits=engines.limits,
+        presets=engines.presets,
+        follows_plan=engines.follows_plan,
         default_model=settings.default_model,
         aliases=settings.model_aliases,
+        unavailable=readiness.reason,
     )
     submissions = Submissions(
         store, service, intake, models, prices, moderation,
         admission=admission, lifecycle=lifecycle,
     )  # fmt: skip
     views = JobViews(store, signer, prices, settings.resolved_public_url)
+    directory = ModelDirectory(models, engines.entry, prices, prices.per_second)
     credits.settle_unsettled(service.load)
     webhooks = open_webhooks(
         WebhookConfig(
@@ -138,6 +152,7 @@ def build_runtime(
                      default_balance=settings.default_key_balance),
         files=files, intake=intake, jobs=service, submissions=submissions, views=views,
         prices=prices, credits=credits, webhooks=webhooks, workflows=workflows, engines=engines,
+        readiness=readiness, models=models, directory=directory,
         events=events,
     )  # fmt: skip
 
@@ -180,10 +195,15 @@ class Background:
             hosted = self._hosted if self._hosted is not None else in_use
             self._runtime.workflows.warm_engines(list(dict.fromkeys(hosted)))
         if self._runs_workers:
+            engines = self._runtime.engines
+            renders = self._hosted if self._hosted is not None else engines.names()
+            self._runtime.readiness.render_locally(renders)
+            # Advertised to API replicas: only the engines that can render here.
+            unready = engines.check_ready(renders)
             self._fleet = Fleet(
                 self._runtime.database,
                 settings.executor_id,
-                self._hosted if self._hosted is not None else self._runtime.engines.names(),
+                [e for e in renders if e not in unready],
                 heartbeat_seconds=settings.worker_heartbeat_seconds,
                 dead_after_seconds=settings.dead_worker_seconds,
             )

@@ -29,7 +29,7 @@ def run_worker(settings: Settings, engines: list[str]) -> None:
     for name in engines:
         registry.factory(name)  # an unknown engine fails here, before anything starts
     for name, reason in registry.check_ready(engines).items():
-        log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
+        log.error("engine %s is unavailable (not advertised to the API): %s", name, reason)
     runtime = build_runtime(settings, registry)
     background = Background(runtime, hosted_engines=engines)
     stop = threading.Event()

@@ -27,6 +27,7 @@ from reelforge.api.errors import install_error_handlers, register_error_renderer
 from reelforge.api.files.routes import router as files_router
 from reelforge.api.health.metrics import router as metrics_router
 from reelforge.api.health.routes import router as health_router
+from reelforge.api.models.routes import router as models_router
 from reelforge.api.seed_dialects.seed000 import router as seed000_router
 from reelforge.api.seed_dialects.seed001 import router as seed001_router
 from reelforge.api.seed_dialects.seed002 import router as seed002_router
@@ -104,7 +105,7 @@ def create_app(
         try:
             install_access_log_redaction()
             for name, reason in (await asyncio.to_thread(engine_registry.check_ready)).items():
-                log.error("engine %s is unavailable (its jobs will fail): %s", name, reason)
+                log.error("engine %s is unavailable (creates for it are refused): %s", name, reason)
             preset = settings.bootstrap_key.get_secret_value() if settings.bootstrap_key else None
             admin_key = runtime.keys.bootstrap(settings.admin_key_path, preset)
             for path in (settings.admin_key_path, settings.signing_key_path):
@@ -125,6 +126,7 @@ def create_app(
                 keys=runtime.keys, intake=runtime.intake, files=runtime.files,
                 credits=runtime.credits, prices=runtime.prices, webhooks=runtime.webhooks,
                 downloads=Downloads(runtime.storage, runtime.signer), database=runtime.database,
+                models=runtime.directory,
             )  # fmt: skip
             yield
         finally:
@@ -165,6 +167,7 @@ def create_app(
 
     for router in (
         health_router, metrics_router, videos_router, files_router, keys_router, usage_router,
+        models_router,
     ):  # fmt: skip
         app.include_router(router)
     app.include_router(webhooks_router)

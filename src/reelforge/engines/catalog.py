@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from reelforge.engines.diffusion.presets import ENGINE_PRESETS
 from reelforge.engines.limits import EngineLimits
-from reelforge.spec import Resolution
 
 if TYPE_CHECKING:
     from reelforge.engines.base import Engine
@@ -32,6 +32,13 @@ class EngineEntry:
     limits: EngineLimits = field(default_factory=EngineLimits)
     weights_setting: str | None = None  # the setting naming its weights; None: needs none
     docs: str = "docs/engines.md"
+    # It renders the planner's shot plan (camera moves, cuts), so what the planner leaves out of
+    # the prompt is said on the job; a diffusion engine reads the prompt's text itself.
+    follows_plan: bool = False
+    # Preset names of its own, besides fast/pro/default (`ltx2:two_stage`).
+    presets: tuple[str, ...] = ()
+    # Its presets and levers as plain data, for `GET /v1/models` (None: it has none).
+    details: Callable[[], dict[str, Any]] | None = None
 
     @property
     def loads_weights(self) -> bool:
@@ -46,6 +53,12 @@ def plain(cls: Callable[[], Engine]) -> EngineBuilder:
 
 def _build_plain(cls: Callable[[], Engine], _section: object) -> Engine:
     return cls()
+
+
+def _diffusion_details(engine: str) -> dict[str, Any]:
+    from reelforge.engines.diffusion.presets import describe
+
+    return describe(engine)
 
 
 def _preview(_section: object) -> Engine:
@@ -81,6 +94,7 @@ ENGINES: dict[str, EngineEntry] = {
         summary="CPU compositor that animates the references (not a generative model)",
         build=_preview,
         docs="docs/engines.md#preview",
+        follows_plan=True,
     ),
     "wan-vace": EngineEntry(
         name="wan-vace",
@@ -90,6 +104,8 @@ ENGINES: dict[str, EngineEntry] = {
         limits=EngineLimits(max_images=9, max_videos=1, max_audio=3),
         weights_setting="engine_wan_vace_model",
         docs="docs/engines.md#wan-vace",
+        details=partial(_diffusion_details, "wan-vace"),
+        presets=tuple(ENGINE_PRESETS["wan-vace"]),
     ),
     "ltx2": EngineEntry(
         name="ltx2",
@@ -98,13 +114,18 @@ ENGINES: dict[str, EngineEntry] = {
         limits=EngineLimits(max_images=9, max_videos=1, max_audio=1),
         weights_setting="engine_ltx2_model",
         docs="docs/engines.md#ltx2",
+        details=partial(_diffusion_details, "ltx2"),
+        presets=tuple(ENGINE_PRESETS["ltx2"]),
     ),
     "minimax-h3": EngineEntry(
         name="minimax-h3",
         summary="MiniMax-H3 ref2va: 9 images, 3 videos, 3 audio in; video with stereo audio out",
         build=_minimax_h3,
-        limits=EngineLimits(max_images=9, max_videos=3, max_audio=3, resolutions=tuple(Resolution)),
+        # 12 references in all (the model's own cap), at most 9 / 3 / 3 of each kind.
+        limits=EngineLimits(max_images=9, max_videos=3, max_audio=3, max_references=12),
         weights_setting="engine_minimax_h3_model",
         docs="docs/engines.md#minimax-h3",
+        details=partial(_diffusion_details, "minimax-h3"),
+        presets=tuple(ENGINE_PRESETS["minimax-h3"]),
     ),
 }

@@ -15,6 +15,7 @@ class EngineLimits:
     max_images: int = 9
     max_videos: int = 3
     max_audio: int = 3
+    max_references: int | None = None  # in all, when below the sum of the kinds
     resolutions: tuple[Resolution, ...] = tuple(Resolution)
     min_seconds: int = MIN_SECONDS
     max_seconds: int = MAX_SECONDS
@@ -38,6 +39,14 @@ def check_engine_limits(
 ) -> None:
     """Raise naming the field when the request asks more of `engine` than it takes. `kinds`:
     the kind of each reference in request order (the error points at the first one over)."""
+    if limits.max_references is not None and len(kinds) > limits.max_references:
+        raise InvalidReference(
+            f"engine {engine} takes at most {limits.max_references} references in all; got "
+            f"{len(kinds)} (references[{limits.max_references}] is one too many)",
+            code=codes.INVALID_REFERENCE_TOO_MANY_REFERENCES,
+            param="references",
+            reference_index=limits.max_references,
+        )
     seen: dict[ReferenceKind, int] = {}
     for index, kind in enumerate(kinds):
         seen[kind] = seen.get(kind, 0) + 1

@@ -6,7 +6,7 @@ so existing client code runs unchanged; engine names resolve to themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from reelforge import codes
 from reelforge.core.job import ResolvedModel
@@ -63,10 +63,12 @@ def resolve_model(
     default_model: str,
     engines: list[str],
     aliases: Mapping[str, str] | None = None,
+    presets: Callable[[str], tuple[str, ...]] | None = None,
 ) -> ResolvedModel:
     """`None` means the default model. `aliases` are the operator's own names
     (`REELFORGE_MODEL_ALIASES`: name -> "engine" or "engine:preset"), tried before the built-in
-    hosted model ids. Raises UnknownModel naming the choices."""
+    hosted model ids. `presets` gives an engine's own preset names (e.g. `ltx2:two_stage`), taken
+    besides fast/pro/default. Raises UnknownModel naming the choices."""
     asked = (name or default_model).strip()
     target = (aliases or {}).get(asked) or (aliases or {}).get(asked.lower())
     if target is not None:
@@ -86,9 +88,10 @@ def resolve_model(
         )
     base, _, preset = asked.partition(":")
     if base in engines:
-        if preset not in PRESETS:
+        known = (*PRESETS, *(presets(base) if presets is not None else ()))
+        if preset not in known:
             raise UnknownModel(
-                f"model {asked!r}: {base} has the presets {', '.join(PRESETS[1:])}",
+                f"model {asked!r}: {base} has the presets {', '.join(dict.fromkeys(known[1:]))}",
                 code=codes.INVALID_REQUEST_UNKNOWN_MODEL,
                 param="model",
             )

@@ -56,6 +56,12 @@ class EngineRegistry:
                 param="model",
             ) from None
 
+    def follows_plan(self, name: str) -> bool:
+        return name in self and self.entry(name).follows_plan
+
+    def presets(self, name: str) -> tuple[str, ...]:
+        return self.entry(name).presets if name in self else ()
+
     def limits(self, name: str) -> EngineLimits:
         return self.entry(name).limits
 

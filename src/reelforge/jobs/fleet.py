@@ -138,6 +138,13 @@ class Fleet:
                 log.exception("fleet heartbeat failed")
 
 
+def live_engines(engine: sa.Engine, since: float) -> set[str]:
+    """The engines advertised by workers whose heartbeat is newer than `since`."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(workers.c.engines).where(workers.c.last_seen >= since))
+        return {name for (names,) in rows for name in names or ()}
+
+
 def _alive_elsewhere(hostname: str, pid: int) -> bool:
     """Whether the worker that last beat under our executor id may still be running: on another
     machine we cannot tell (so: yes); here, when its process still exists."""

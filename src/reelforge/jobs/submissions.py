@@ -34,7 +34,8 @@ from reelforge.intake.rules import (
 from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.ports import AdmissionControl, Clock, JobStore, Moderation, Pricing
 from reelforge.jobs.service import JobService, Lifecycle
-from reelforge.planning.shots import choose_seconds
+from reelforge.planning.notes import count_shots, prompt_notes
+from reelforge.planning.shots import MAX_SHOTS, choose_seconds
 from reelforge.platform.moderation import enforce_prompt, enforce_references
 from reelforge.spec import (
     FPS,
@@ -56,6 +57,13 @@ class ModelCatalog:
     limits: Callable[[str], EngineLimits]
     default_model: str
     aliases: Mapping[str, str]
+    # Why an engine cannot render a job now (None: it can); `jobs.readiness`.
+    unavailable: Callable[[str], str | None] = lambda _engine: None
+    # Whether an engine renders the planner's shot plan (camera moves, cuts) rather than
+    # reading the prompt's text itself: then what the planner leaves out is a warning.
+    follows_plan: Callable[[str], bool] = lambda _engine: False
+    # An engine's own preset names (`ltx2:two_stage`), besides fast/pro/default.
+    presets: Callable[[str], tuple[str, ...]] = lambda _engine: ()
 
     def resolve(self, model: str | None) -> ResolvedModel:
         return resolve_model(
@@ -63,6 +71,7 @@ class ModelCatalog:
             default_model=self.default_model,
             engines=self.engine_names(),
             aliases=self.aliases,
+            presets=self.presets,
         )
 
 
@@ -79,6 +88,8 @@ class PreparedRequest:
     billed_seconds: float  # what a success will bill (auto: the planner's length)
     cost: float
     currency: str
+    # What was accepted but will not be done as asked (fields, prompt parts), said on the job.
+    warnings: tuple[JobWarning, ...] = ()
 
 
 class Submissions:
@@ -147,6 +158,10 @@ class Submissions:
             billed_seconds=float(seconds),
             cost=self._pricing.cost(resolved.label, spec.resolution, seconds),
             currency=self._pricing.currency,
+            warnings=(
+                *(JobWarning(w.code, w.message, w.param) for w in spec.warnings),
+                *self._prompt_warnings(resolved, spec.prompt),
+            ),
         )
 
     quote = prepare
@@ -209,8 +224,10 @@ class Submissions:
         )
         check_fields(spec, self._intake.check_callback_url)
         check_prompt(prompt, self._intake.limits)
+        check_shots(prompt)
         check_mentions(prompt, source.references)
         resolved = self._models.resolve(spec.model)
+        check_available(self._models, resolved)
         check_engine(self._models, resolved, spec, [r.kind for r in source.references])
         enforce_prompt(self._moderation, prompt)
         prepared = self._priced(spec, resolved, source.references)
@@ -222,6 +239,12 @@ class Submissions:
         return self._insert(
             owner_key_id, prepared, idempotency_key, request_hash, remixed_from=source_id
         )
+
+    def _prompt_warnings(self, resolved: ResolvedModel, prompt: str) -> list[JobWarning]:
+        """What the engine's planner will leave out of the prompt (said on the job)."""
+        if not self._models.follows_plan(resolved.engine):
+            return []  # the engine reads the prompt's text itself
+        return [JobWarning(n.code, n.message, "prompt", n.span) for n in prompt_notes(prompt)]
 
     def _insert(
         self,
@@ -266,7 +289,7 @@ class Submissions:
             webhook_progress=spec.webhook_progress and spec.webhook_url is not None,
             remixed_from=remixed_from,
             # fields the dialect accepted but does not honour (api/common/strict_fields.py)
-            warnings=tuple(JobWarning(w.code, w.message, w.param) for w in spec.warnings),
+            warnings=prepared.warnings,
         )
         admit = None
         if self._admission is not None:
@@ -290,10 +313,24 @@ def validate_request(
     own limits. Shared by `Submissions` and `reelforge generate`."""
     check_fields(spec, check_callback_url)
     check_request_rules(spec.prompt, spec.references, limits)
+    check_shots(spec.prompt)
     check_metadata(spec.metadata, limits)
     resolved = models.resolve(spec.model)
+    check_available(models, resolved)
     check_engine(models, resolved, spec, [r.kind for r in spec.references])
     return resolved
+
+
+def check_available(models: ModelCatalog, resolved: ResolvedModel) -> None:
+    """A job is accepted only if an engine that is ready will take it (GET /v1/models says why
+    one is not)."""
+    reason = models.unavailable(resolved.engine)
+    if reason is not None:
+        raise InvalidRequest(
+            f"model {resolved.label} cannot render now: {reason}",
+            code=codes.MODEL_NOT_AVAILABLE,
+            param="model",
+        )
 
 
 def check_fields(spec: GenerationSpec, check_callback_url: Callable[..., None]) -> None:
@@ -333,6 +370,17 @@ def check_engine(
         resolution=spec.resolution,
         seconds=spec.seconds,
     )
+
+
+def check_shots(prompt: str) -> None:
+    shots = count_shots(prompt)
+    if shots > MAX_SHOTS:
+        raise InvalidRequest(
+            f"the prompt asks for {shots} shots; at most {MAX_SHOTS} (join some shots, or make "
+            "several videos)",
+            code=codes.INVALID_REQUEST_TOO_MANY_SHOTS,
+            param="prompt",
+        )
 
 
 def _check_idempotency_key(key: str | None) -> None:

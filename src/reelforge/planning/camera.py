@@ -148,6 +148,22 @@ def find_camera(text: str) -> tuple[CameraMove, float] | None:
     return best[2], _clause_speed(text, start)
 
 
+def all_camera_moves(text: str) -> list[tuple[int, int, CameraMove]]:
+    """Every camera move `text` names, in order of appearance, as (start, end, move); overlapping
+    matches (one phrase read as two moves) count once, `static` is not a move."""
+    found: list[tuple[int, int, int, CameraMove]] = []
+    for rank, (move, pattern) in enumerate(_COMPILED):
+        if move is CameraMove.STATIC:
+            continue
+        found += [(m.start(), m.end(), rank, move) for m in pattern.finditer(text)]
+    moves: list[tuple[int, int, CameraMove]] = []
+    for start, end, _rank, move in sorted(found):
+        if moves and start < moves[-1][1]:
+            continue
+        moves.append((start, end, move))
+    return moves
+
+
 def _clause(text: str, pos: int) -> str:
     """The clause (between , ; . ! ? or newlines) around position `pos`."""
     breaks_before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, pos)]

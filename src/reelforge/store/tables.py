@@ -69,6 +69,7 @@ jobs = sa.Table(
     sa.Column("end_user_id", sa.String(200)),
     sa.Index("ix_jobs_owner_created", "owner_key_id", "created_at"),
     sa.Index("ix_jobs_status", "status"),
+    sa.Index("ix_jobs_status_created", "status", "created_at"),
 )
 
 # Every change of a key's balance, so that balance changes can be audited to the cent.

@@ -113,19 +113,20 @@ def test_cancel_during_denoising_through_the_api(
         assert time.monotonic() - t0 < 10
 
 
-def test_missing_weights_fail_the_job_and_are_logged_at_start(
+def test_missing_weights_are_refused_at_create_and_logged_at_start(
     diffusion_app: Callable[..., Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Decided before the 202 (issue 11): no job is made for an engine that cannot render."""
     missing = tmp_path / "no-such-checkpoint"
     with (
         caplog.at_level(logging.ERROR, logger="reelforge"),
         diffusion_app(default_model="wan-vace", engine_wan_vace_model=str(missing)) as client,
     ):
-        vid = client.post(
+        r = client.post(
             "/v1/videos", json={"model": "wan-vace", "prompt": "x", "seconds": 1, "size": "854x480"}
-        ).json()["id"]
-        done = wait_terminal(client, vid, timeout=60)
-    assert done["status"] == "failed"
-    assert done["error"]["code"] == "engine.unavailable"  # type: ignore[index]
-    assert "engine_wan_vace_model" in done["error"]["message"]  # type: ignore[index]
+        )
+        assert client.get("/v1/videos").json()["data"] == []
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "model_not_available"
+    assert "engine_wan_vace_model" in r.json()["error"]["message"]
     assert any("wan-vace is unavailable" in rec.getMessage() for rec in caplog.records)

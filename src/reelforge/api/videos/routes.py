@@ -132,6 +132,7 @@ async def quote_video(
         "billed_seconds": prepared.billed_seconds,
         "cost": prepared.cost,
         "currency": prepared.currency,
+        "warnings": [w.to_dict() for w in prepared.warnings],
         "references": [
             {"type": r.kind.value, "role": r.role.value, "index": r.index, "sha256": r.sha256,
              "mime_type": r.mime_type, "width": r.width, "height": r.height,

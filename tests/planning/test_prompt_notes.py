@@ -1,0 +1,50 @@
+"""What the planner leaves out of a prompt is said before anyone pays: a warning with the span of
+the prompt it is about, or a 400 when the prompt asks for more shots than the planner makes."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from reelforge.planning.notes import count_shots, prompt_notes
+
+
+def test_a_second_camera_move_in_a_shot_is_named_with_its_span() -> None:
+    prompt = "orbit around the statue, dolly in"
+    notes = prompt_notes(prompt)
+    assert [n.code for n in notes] == ["prompt.camera_moves_dropped"]
+    start, end = notes[0].span
+    assert prompt[start:end] == "dolly in"
+    prompt = "Shot 1: pan left over the sea. Shot 2: tilt up, then dolly out"
+    (note,) = prompt_notes(prompt)
+    assert prompt[note.span[0] : note.span[1]] == "dolly out" and "shot 2" in note.message
+    assert prompt_notes("slow zoom in on the cup") == []
+    assert prompt_notes("zoom in, zoom in more") == []  # the same move twice is one move
+
+
+def test_shots_are_counted_as_the_planner_splits_them() -> None:
+    seven = " ".join(f"Shot {i}: a red cube." for i in range(1, 8))
+    assert count_shots(seven) == 7
+    assert count_shots("a red cube") == 1
+
+
+def test_quote_and_create_carry_the_warning_and_too_many_shots_is_refused(
+    client: TestClient,
+) -> None:
+    body = {"model": "preview", "prompt": "orbit around a red cube, dolly in", "seconds": 1,
+            "size": "854x480"}  # fmt: skip
+    quote = client.post("/v1/videos/quote", json=body)
+    assert quote.status_code == 200, quote.text
+    (warning,) = quote.json()["warnings"]
+    assert warning["code"] == "prompt.camera_moves_dropped" and warning["param"] == "prompt"
+    assert body["prompt"][slice(*warning["span"])] == "dolly in"
+    created = client.post("/v1/videos", json=body)
+    assert created.status_code in (200, 202), created.text
+    assert [w["code"] for w in created.json()["warnings"]] == ["prompt.camera_moves_dropped"]
+    # An engine that reads the prompt itself gets no such warning (fixture engine `ok`).
+    plain = client.post("/v1/videos/quote", json={**body, "model": "ok"})
+    assert plain.json()["warnings"] == []
+    seven = " ".join(f"Shot {i}: a red cube." for i in range(1, 8))
+    refused = client.post("/v1/videos", json={**body, "prompt": seven})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "invalid_request.too_many_shots"
+    assert refused.json()["error"]["param"] == "prompt"
