@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -162,11 +164,34 @@ class PreviewEngine:
         before any frame), then hand back a lazy frame generator: each frame is made when the
         encoder pulls it."""
         self.check_inputs(request)
-        audio = self._soundtrack(request, cancel)
-        scene = prepare_scene(request, cancel)
+        audio, scene = self._prepare(request, cancel)
         # Frames are drawn a couple ahead in a helper thread, overlapping the encoder's work.
         frames = prefetch(_frames(request, scene, progress, cancel), depth=PREFETCH_FRAMES)
         return Rendering(frames=frames, audio=audio)
+
+    def _prepare(
+        self, request: RenderRequest, cancel: CancelToken
+    ) -> tuple[AudioTrack | None, Scene]:
+        """The soundtrack (on a helper thread: FFTs and espeak-ng, which release the GIL) and
+        the scene (here), at the same time. The soundtrack's log lines are held and written
+        after the scene's, so the job log's order does not depend on timing."""
+        held: list[str] = []
+        quiet = replace(request, log=held.append)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview-audio") as pool:
+            sound = pool.submit(self._soundtrack, quiet, cancel)
+            try:
+                scene = prepare_scene(request, cancel)
+            except BaseException:
+                sound.cancel()
+                raise
+            try:
+                audio = sound.result()
+            except BaseException:
+                scene.close()
+                raise
+        for line in held:
+            request.log(line)
+        return audio, scene
 
     def render_alpha(
         self, request: RenderRequest, progress: ProgressCallback, cancel: CancelToken
@@ -175,8 +200,7 @@ class PreviewEngine:
         transparent background (no plate), for compositing. Joins crossfade the subjects; fades
         to black and the clip's fades fade the alpha."""
         self.check_inputs(request)
-        audio = self._soundtrack(request, cancel)
-        scene = prepare_scene(request, cancel)
+        audio, scene = self._prepare(request, cancel)
         frames = prefetch(_alpha_frames(request, scene, progress, cancel), depth=PREFETCH_FRAMES)
         return Rendering(frames=frames, audio=audio)
 

@@ -7,6 +7,7 @@ What is left per frame is a warp of the plate and a warp and composite per subje
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -224,6 +225,14 @@ def prepare_scene(request: RenderRequest, cancel: CancelToken) -> Scene:
     half_active = _active_height(request) / 2.0
     window = (window[0], max(window[1], -half_active), window[2], min(window[3], half_active))
 
+    # The cut-outs (GrabCut, mattes; OpenCV and numpy release the GIL) run on a helper thread
+    # while this one makes the plates (face detection, grading). One helper: GrabCut seeds
+    # OpenCV's thread-local RNG, so each cut-out stays deterministic.
+    subjects = sorted({i for st in stages for i in st.subjects})
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview-cutout")
+    pending = {
+        i: pool.submit(_cut_out_checked, images[i], stats[i].is_studio, cancel) for i in subjects
+    }
     sources: dict[tuple[object, ...], PlateSource] = {}
     try:
         plates: list[tuple[PlateSource, PlateSource | None]] = []
@@ -239,9 +248,8 @@ def prepare_scene(request: RenderRequest, cancel: CancelToken) -> Scene:
             plates.append((sources[keys[0]], sources[keys[1]] if len(keys) > 1 else None))
 
         cutouts: dict[int, Cutout] = {}
-        for index in sorted({i for st in stages for i in st.subjects}):
-            _check_cancel(cancel)
-            cutouts[index] = cut_out(images[index], studio=stats[index].is_studio, cancel=cancel)
+        for index in subjects:
+            cutouts[index] = pending[index].result()
             request.log(f"preview: @Image{index} cut out by {cutouts[index].method}")
 
         # How far below the frame's bottom edge the camera ever looks at subject depth.
@@ -309,10 +317,19 @@ def prepare_scene(request: RenderRequest, cancel: CancelToken) -> Scene:
                 )
             )
     except BaseException:
+        for future in pending.values():
+            future.cancel()
         for source in sources.values():
             source.close()
         raise
+    finally:
+        pool.shutdown(wait=True)
     return Scene(shots=shots, sources=list(sources.values()))
+
+
+def _cut_out_checked(rgb: np.ndarray, studio: bool, cancel: CancelToken) -> Cutout:
+    _check_cancel(cancel)
+    return cut_out(rgb, studio=studio, cancel=cancel)
 
 
 def _check_cancel(cancel: CancelToken) -> None:
