@@ -13,6 +13,8 @@ The finishing pass works by path, not by editing routes:
   registered for the longest matching prefix (`api.errors.register_error_renderer`), the
   native body elsewhere. The schema is derived from the renderer's own output for sample
   errors, and each status has a real example, so the document cannot drift from what is sent.
+- **Bodies.** The success answers of the routes in `api.schemas.RESPONSES` get their typed
+  model (or their media types), with field descriptions and an example.
 - FastAPI's default 422 `HTTPValidationError` is removed: a request that fails validation is
   answered by our 400 (`api.errors.validation_error`).
 """
@@ -30,6 +32,7 @@ from pydantic import BaseModel
 from reelforge import codes
 from reelforge.api.deps import current_key
 from reelforge.api.errors import ErrorRenderer, native_error_body
+from reelforge.api.schemas import RESPONSES, ResponseSpec
 from reelforge.errors import (
     AuthenticationFailed,
     Conflict,
@@ -261,6 +264,40 @@ def _statuses(method: str, path: str, op: dict[str, Any], secured: bool) -> list
     return [*out, "5XX"]
 
 
+def _add_model(schemas: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """Put `model` (and the models it uses) into `schemas`; a `$ref` to it."""
+    schema = model.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    for name, sub in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
+    schemas.setdefault(model.__name__, schema)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _typed_success(
+    schemas: dict[str, Any], responses: dict[str, Any], typed: dict[str, ResponseSpec]
+) -> None:
+    for status, spec in typed.items():
+        response = responses.setdefault(status, {"description": "Success"})
+        if isinstance(spec, dict):
+            response["content"] = spec
+            continue
+        media: dict[str, Any] = {"schema": _add_model(schemas, spec)}
+        extra = spec.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        if isinstance(examples, list) and examples:
+            media["example"] = examples[0]
+        response["content"] = {"application/json": media}
+        if spec.__doc__ and response.get("description") in (
+            None,
+            "",
+            "Success",
+            "Successful Response",
+        ):
+            response["description"] = spec.__doc__.strip().splitlines()[0]
+
+
 def finish_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
     """The finishing pass described in the module docstring, in place; returns `document`."""
     renderers: dict[str, ErrorRenderer] = getattr(app.state, "error_renderers", {})
@@ -293,6 +330,8 @@ def finish_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
             responses: dict[str, Any] = op["responses"]
             if "HTTPValidationError" in str(responses.get("422", "")):
                 del responses["422"]
+            if (method, path) in RESPONSES:
+                _typed_success(schemas, responses, RESPONSES[(method, path)])
             security = auth.get((method, path))
             if security is not None:
                 op["security"] = security
