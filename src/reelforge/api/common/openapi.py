@@ -13,6 +13,8 @@ The finishing pass works by path, not by editing routes:
   registered for the longest matching prefix (`api.errors.register_error_renderer`), the
   native body elsewhere. The schema is derived from the renderer's own output for sample
   errors, and each status has a real example, so the document cannot drift from what is sent.
+- **Request bodies.** Fields without a description get one (`api.schemas.REQUEST_DOCS`, or
+  the JSON body's for a form's field), and each media type an example.
 - **Bodies.** The success answers of the routes in `api.schemas.RESPONSES` get their typed
   model (or their media types), with field descriptions and an example.
 - FastAPI's default 422 `HTTPValidationError` is removed: a request that fails validation is
@@ -32,7 +34,7 @@ from pydantic import BaseModel
 from reelforge import codes
 from reelforge.api.deps import current_key
 from reelforge.api.errors import ErrorRenderer, native_error_body
-from reelforge.api.schemas import RESPONSES, ResponseSpec
+from reelforge.api.schemas import REQUEST_DOCS, RESPONSES, RequestDoc, ResponseSpec
 from reelforge.errors import (
     AuthenticationFailed,
     Conflict,
@@ -298,6 +300,33 @@ def _typed_success(
             response["description"] = spec.__doc__.strip().splitlines()[0]
 
 
+def _documented_body(schemas: dict[str, Any], body: dict[str, Any], doc: RequestDoc) -> None:
+    """Describe every top-level field of each media type (from `doc`, else from the same
+    field of the JSON schema: a form's fields are the JSON body's), and give each an example."""
+    content: dict[str, Any] = body.get("content", {})
+
+    def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+        ref = schema.get("$ref", "")
+        found: dict[str, Any] = schemas.get(ref.rsplit("/", 1)[-1], schema) if ref else schema
+        return found
+
+    json_props = resolved(content.get("application/json", {}).get("schema", {})).get(
+        "properties", {}
+    )
+    for media_type, media in content.items():
+        schema = resolved(media.get("schema", {}))
+        for name, prop in schema.get("properties", {}).items():
+            if "description" not in prop:
+                text = doc.get("fields", {}).get(name) or json_props.get(name, {}).get(
+                    "description"
+                )
+                if text:
+                    prop["description"] = text
+        example = doc.get("examples", {}).get(media_type)
+        if example is not None and "example" not in media:
+            media["example"] = example
+
+
 def finish_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
     """The finishing pass described in the module docstring, in place; returns `document`."""
     renderers: dict[str, ErrorRenderer] = getattr(app.state, "error_renderers", {})
@@ -330,6 +359,8 @@ def finish_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
             responses: dict[str, Any] = op["responses"]
             if "HTTPValidationError" in str(responses.get("422", "")):
                 del responses["422"]
+            if (method, path) in REQUEST_DOCS and "requestBody" in op:
+                _documented_body(schemas, op["requestBody"], REQUEST_DOCS[(method, path)])
             if (method, path) in RESPONSES:
                 _typed_success(schemas, responses, RESPONSES[(method, path)])
             security = auth.get((method, path))

@@ -8,7 +8,7 @@ answers of each dialect's main flow against it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel
 
@@ -56,3 +56,86 @@ RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("delete", _ARK + "/{task_id}"): {"200": ark.Empty},
 }
 """(method, path) -> status -> the body's model (or media types)."""
+
+
+class RequestDoc(TypedDict, total=False):
+    """What `finish_openapi` adds to an operation's request body: descriptions of top-level
+    fields that have none, and an example per media type that has none."""
+
+    fields: dict[str, str]
+    examples: dict[str, Any]
+
+
+_NATIVE_EXAMPLE = {
+    "prompt": "@Image1 walks along the beach at sunset, dolly in",
+    "model": "preview",
+    "seconds": "5",
+    "resolution": "720p",
+    "references": [{"type": "image", "url": "https://example.com/cat.png"}],
+}
+_NATIVE_FORM = {
+    "prompt": "a paper boat drifts down a rain-soaked street",
+    "seconds": "5",
+    "size": "1280x720",
+    "model": "preview",
+}
+_NATIVE_CREATE: RequestDoc = {
+    "fields": {
+        "input_reference": "The first frame, uploaded as a file (OpenAI's form field)",
+        "references": "JSON list of references, as in the JSON body; uploaded files in "
+        "other fields join them in order",
+    },
+    "examples": {"application/json": _NATIVE_EXAMPLE, "multipart/form-data": _NATIVE_FORM},
+}
+_REMIX: RequestDoc = {
+    "fields": {"prompt": "The new prompt; references and settings come from the source video"},
+    "examples": {"application/json": {"prompt": "the same scene at night, in the rain"}},
+}
+
+REQUEST_DOCS: dict[tuple[str, str], RequestDoc] = {
+    ("post", _V): _NATIVE_CREATE,
+    ("post", _V + "/quote"): _NATIVE_CREATE,
+    ("post", _V + "/{video_id}/remix"): _REMIX,
+    ("post", "/openai/v1/videos"): _NATIVE_CREATE,
+    ("post", "/openai/v1/videos/{video_id}/remix"): _REMIX,
+    ("post", _ARK): {
+        "fields": {
+            "content": "The prompt (one text item) and the references: image_url items "
+            "(first_frame, last_frame or reference_image), video_url items "
+            "(reference_video) and audio_url items (reference_audio)",
+        },
+        "examples": {
+            "application/json": {
+                "model": "dreamina-seedance-2-0-260128",
+                "content": [
+                    {"type": "text", "text": "[Image 1] the cat jumps onto the sofa"},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": "https://example.com/cat.png"},
+                        "role": "reference_image",
+                    },
+                ],
+                "resolution": "720p",
+                "ratio": "16:9",
+                "duration": 5,
+            }
+        },
+    },
+    ("post", "/v1/keys"): {
+        "fields": {
+            "name": "A name for people (1..200 characters)",
+            "scopes": "What the key may do: read, generate, admin (default: read, generate)",
+            "daily_budget": "Credits the key may spend per UTC day; omitted: no daily cap",
+            "creates_per_minute": "Creates per minute for this key; omitted: the server's",
+            "max_active_jobs": "Queued and running jobs at once; omitted: the server's",
+        },
+        "examples": {
+            "application/json": {"name": "ci", "scopes": ["read", "generate"], "balance": 100}
+        },
+    },
+    ("post", "/v1/keys/{key_id}/credits"): {
+        "fields": {"amount": "Credits to add (> 0)"},
+        "examples": {"application/json": {"amount": 50}},
+    },
+}
+"""(method, path) -> request body documentation added centrally."""
