@@ -72,7 +72,7 @@ class Checker:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Checker]]:
     data = tmp_path_factory.mktemp("schemas") / "data"
-    with running_reelforge(Path(data)) as base_url:
+    with running_reelforge(Path(data), allow_private_urls=True) as base_url:
         document = httpx.get(f"{base_url}/openapi.json").json()
         yield base_url, Checker(document)
 
@@ -130,3 +130,39 @@ def test_ark_flow_matches_the_document(server: tuple[str, Checker]) -> None:
         assert checker.check(c.get(f"{ARK}/cgt-nope")).status_code == 404
         assert checker.check(c.post(ARK, json={**body, "duration": 99})).status_code == 400
         assert checker.check(c.get(ARK, headers={"Authorization": ""})).status_code == 401
+
+
+def test_platform_routes_match_the_document(server: tuple[str, Checker]) -> None:
+    base_url, checker = server
+    png = _png()
+    with httpx.Client(base_url=base_url, headers=AUTH, timeout=30) as c:
+        checker.check(c.get("/healthz"))
+        checker.check(c.get("/readyz"))
+        file = checker.check(c.post("/v1/files", files={"file": ("a.png", png, "image/png")}))
+        assert file.status_code == 200, file.text
+        checker.check(c.get(f"/v1/files/{file.json()['id']}"))
+        checker.check(c.delete(f"/v1/files/{file.json()['id']}"))
+        assert checker.check(c.post("/v1/files", files={"other": ("a", b"x")})).status_code == 400
+        key = checker.check(c.post("/v1/keys", json={"name": "schemas", "balance": 10})).json()
+        checker.check(c.get("/v1/keys"))
+        checker.check(c.get("/v1/keys/me"))
+        checker.check(c.post(f"/v1/keys/{key['id']}/credits", json={"amount": 5}))
+        checker.check(c.get(f"/v1/keys/{key['id']}/ledger"))
+        checker.check(c.delete(f"/v1/keys/{key['id']}"))
+        checker.check(c.get("/v1/usage"))
+        hook = {"prompt": "a lamp", "model": "ok", "seconds": 1,
+                "webhook_url": "http://127.0.0.1:9/hook"}  # fmt: skip
+        video = checker.check(c.post("/v1/videos", json=hook))
+        assert video.status_code == 202, video.text
+        wait(c, checker, f"/v1/videos/{video.json()['id']}", {"completed", "failed"})
+        assert checker.check(c.get(f"/v1/videos/{video.json()['id']}/webhooks")).json()["data"]
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 320), (10, 200, 30)).save(buf, format="PNG")
+    return buf.getvalue()

@@ -271,9 +271,9 @@ def _add_model(schemas: dict[str, Any], model: type[BaseModel]) -> dict[str, Any
     schema = model.model_json_schema(
         ref_template="#/components/schemas/{model}", mode="serialization"
     )
-    for name, sub in schema.pop("$defs", {}).items():
-        schemas.setdefault(name, sub)
-    schemas.setdefault(model.__name__, schema)
+    for name, sub in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        if schemas.setdefault(name, sub) != sub:
+            raise ValueError(f"two OpenAPI schemas are named {name}: rename one")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
@@ -359,8 +359,11 @@ def finish_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
             responses: dict[str, Any] = op["responses"]
             if "HTTPValidationError" in str(responses.get("422", "")):
                 del responses["422"]
-            if (method, path) in REQUEST_DOCS and "requestBody" in op:
-                _documented_body(schemas, op["requestBody"], REQUEST_DOCS[(method, path)])
+            request_doc = REQUEST_DOCS.get((method, path))
+            if request_doc and "body" in request_doc and "requestBody" not in op:
+                op["requestBody"] = {"required": True, "content": request_doc["body"]}
+            if request_doc and "requestBody" in op:
+                _documented_body(schemas, op["requestBody"], request_doc)
             if (method, path) in RESPONSES:
                 _typed_success(schemas, responses, RESPONSES[(method, path)])
             security = auth.get((method, path))

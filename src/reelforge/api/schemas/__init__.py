@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 
 from pydantic import BaseModel
 
-from reelforge.api.schemas import ark, native
+from reelforge.api.schemas import ark, native, platform
 
 Media = dict[str, dict[str, Any]]
 """A non-JSON answer: media type -> OpenAPI media object."""
@@ -54,6 +54,20 @@ RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("get", _ARK): {"200": ark.TaskList},
     ("get", _ARK + "/{task_id}"): {"200": ark.Task},
     ("delete", _ARK + "/{task_id}"): {"200": ark.Empty},
+    ("get", "/healthz"): {"200": platform.Health},
+    ("get", "/readyz"): {"200": platform.Ready, "503": platform.Ready},
+    ("post", "/v1/files"): {"200": platform.FileObject},
+    ("get", "/v1/files/{file_id}"): {"200": platform.FileObject},
+    ("delete", "/v1/files/{file_id}"): {"200": platform.Deleted},
+    ("get", "/v1/keys"): {"200": platform.ApiKeyList},
+    ("post", "/v1/keys"): {"200": platform.ApiKeyCreated},
+    ("get", "/v1/keys/me"): {"200": platform.KeyMe},
+    ("post", "/v1/keys/{key_id}/credits"): {"200": platform.Balance},
+    ("get", "/v1/keys/{key_id}/ledger"): {"200": platform.Ledger},
+    ("delete", "/v1/keys/{key_id}"): {"200": platform.ApiKey},
+    ("get", "/v1/usage"): {"200": platform.UsageReport},
+    ("get", _V + "/{video_id}/webhooks"): {"200": platform.WebhookEvents},
+    ("post", _V + "/{video_id}/webhooks/{event_id}/redeliver"): {"202": platform.WebhookDelivery},
 }
 """(method, path) -> status -> the body's model (or media types)."""
 
@@ -64,6 +78,7 @@ class RequestDoc(TypedDict, total=False):
 
     fields: dict[str, str]
     examples: dict[str, Any]
+    body: Media  # the whole body, for a route that reads its form itself
 
 
 _NATIVE_EXAMPLE = {
@@ -132,6 +147,29 @@ REQUEST_DOCS: dict[tuple[str, str], RequestDoc] = {
         "examples": {
             "application/json": {"name": "ci", "scopes": ["read", "generate"], "balance": 100}
         },
+    },
+    ("post", "/v1/files"): {
+        "body": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The image, video or audio file",
+                        },
+                        "kind": {
+                            "type": "string",
+                            "enum": ["image", "video", "audio"],
+                            "description": "What it is; omitted: detected from the bytes",
+                        },
+                    },
+                }
+            }
+        },
+        "examples": {"multipart/form-data": {"file": "cat.png", "kind": "image"}},
     },
     ("post", "/v1/keys/{key_id}/credits"): {
         "fields": {"amount": "Credits to add (> 0)"},
