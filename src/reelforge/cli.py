@@ -38,7 +38,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Manage API keys (needs an admin key).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-VARIANTS = ("video", "thumbnail", "last_frame")
+VARIANTS = ("video", "thumbnail", "last_frame", "spritesheet")
 
 
 @dataclass

@@ -89,7 +89,9 @@ def _log_ratio(r: float) -> float:
 
 
 def parse_size(size: str) -> tuple[Resolution, AspectRatio] | None:
-    """`"1280x720"` -> (720p, 16:9) when it is one of the sizes of the table, else None."""
+    """`"1280x720"` -> (720p, 16:9) when it is one of the sizes of the table or of `EXACT_SIZES`,
+    else None. For an `EXACT_SIZES` entry the pair is the nearest table size (its price class
+    and engine-limit class); `exact_size` gives the pixels to render."""
     for res in Resolution:
         for asp in AspectRatio:
             if asp is AspectRatio.AUTO:
@@ -97,7 +99,30 @@ def parse_size(size: str) -> tuple[Resolution, AspectRatio] | None:
             w, h = output_size(res, asp)
             if size == f"{w}x{h}":
                 return res, asp
-    return None
+    parsed = _pixels(size)
+    return EXACT_SIZES.get(parsed) if parsed else None
+
+
+# Sizes outside the resolution x ratio table that are rendered at exactly these pixels: the
+# OpenAI Videos API's (`VideoSize`: 720x1280, 1280x720 are in the table; these two are not).
+# Each is priced and limit-checked as the table size nearest to it (1024 short side -> 1080p).
+EXACT_SIZES: dict[tuple[int, int], tuple[Resolution, AspectRatio]] = {
+    (1792, 1024): (Resolution.P1080, AspectRatio.R16_9),
+    (1024, 1792): (Resolution.P1080, AspectRatio.R9_16),
+}
+
+
+def exact_size(size: str) -> tuple[int, int] | None:
+    """The pixels of a size that is not in the table but rendered exactly (`EXACT_SIZES`)."""
+    parsed = _pixels(size)
+    return parsed if parsed in EXACT_SIZES else None
+
+
+def _pixels(size: str) -> tuple[int, int] | None:
+    w, sep, h = size.strip().lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit():
+        return None
+    return int(w), int(h)
 
 
 @dataclass(frozen=True)
@@ -148,3 +173,6 @@ class GenerationSpec:
     dialect: str = "native"  # the wire dialect it arrived in: shapes its webhook bodies
     webhook_progress: bool = False  # also send `video.progress` events (start, 25/50/75 %)
     warnings: tuple[FieldWarning, ...] = ()  # fields accepted but not honoured (strict_fields)
+    # Exact output pixels (width, height) when the client named a size outside the table (an
+    # `EXACT_SIZES` one, or a remix keeping its source's); None: `output_size(resolution, ...)`.
+    size: tuple[int, int] | None = None

@@ -28,6 +28,7 @@ from reelforge.api.files.routes import router as files_router
 from reelforge.api.health.metrics import router as metrics_router
 from reelforge.api.health.routes import router as health_router
 from reelforge.api.models.routes import router as models_router
+from reelforge.api.openai.routes import router as openai_router
 from reelforge.api.seed_dialects.seed000 import router as seed000_router
 from reelforge.api.seed_dialects.seed001 import router as seed001_router
 from reelforge.api.seed_dialects.seed002 import router as seed002_router
@@ -171,6 +172,7 @@ def create_app(
     ):  # fmt: skip
         app.include_router(router)
     app.include_router(webhooks_router)
+    app.include_router(openai_router)  # /openai/v1/videos: OpenAI's codes and defaults
     app.include_router(ark_router)
     register_error_renderer(app, ARK_PREFIX, ark_error_body)
     install_dialect(app, eachlabs_router)

@@ -157,15 +157,24 @@ class JobOutputs:
     video: str | None = None
     thumbnail: str | None = None
     last_frame: str | None = None
+    spritesheet: str | None = None  # None for jobs published before spritesheets existed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"video": self.video, "thumbnail": self.thumbnail, "last_frame": self.last_frame}
+        return {
+            "video": self.video,
+            "thumbnail": self.thumbnail,
+            "last_frame": self.last_frame,
+            "spritesheet": self.spritesheet,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> JobOutputs:
         d = d or {}
         return cls(
-            video=d.get("video"), thumbnail=d.get("thumbnail"), last_frame=d.get("last_frame")
+            video=d.get("video"),
+            thumbnail=d.get("thumbnail"),
+            last_frame=d.get("last_frame"),
+            spritesheet=d.get("spritesheet"),
         )
 
 

@@ -144,7 +144,7 @@ class Submissions:
         self, spec: GenerationSpec, resolved: ResolvedModel, refs: tuple[StoredReference, ...]
     ) -> PreparedRequest:
         aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
-        width, height = output_size(spec.resolution, aspect)
+        width, height = spec.size or output_size(spec.resolution, aspect)
         # `auto`: the planner's choice, from the same text and reference metadata the worker
         # will plan with, so the quote and the credit hold match what a success bills.
         seconds = spec.seconds or choose_seconds(spec.prompt, refs)
@@ -221,6 +221,7 @@ class Submissions:
             metadata=dict(source.metadata),
             end_user_id=source.end_user_id,
             dialect=source.dialect,
+            size=(source.width, source.height),  # as rendered, `auto` and exact sizes included
         )
         check_fields(spec, self._intake.check_callback_url)
         check_prompt(prompt, self._intake.limits)

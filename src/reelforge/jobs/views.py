@@ -11,7 +11,7 @@ from reelforge.core.job import Job, JobStatus, JobWarning
 from reelforge.jobs.ports import JobStore, Pricing
 from reelforge.storage.signing import UrlSigner
 
-VARIANTS = ("video", "thumbnail", "last_frame")
+VARIANTS = ("video", "thumbnail", "last_frame", "spritesheet")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,10 @@ class JobViews:
     def _urls(self, job: Job) -> dict[str, str] | None:
         if job.status is not JobStatus.SUCCEEDED or job.outputs.video is None:
             return None
-        return {v: self.content_url(job.id, v) for v in VARIANTS}
+        # a variant the job lacks (the spritesheet of a job older than it) gets no link
+        return {
+            v: self.content_url(job.id, v) for v in VARIANTS if getattr(job.outputs, v) is not None
+        }
 
     def content_url(self, job_id: str, variant: str) -> str:
         expires, signature = self._signer.sign(f"{job_id}/{variant}")

@@ -16,6 +16,7 @@ import logging
 import shutil
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from reelforge.jobs.engine_host import EngineHosts, JobLog
 from reelforge.jobs.render import RenderedFiles, build_render_request, plan_video
 from reelforge.jobs.service import JobService
 from reelforge.logs import job_id_var
+from reelforge.media.spritesheet import write_spritesheet
 from reelforge.media.types import EngineCanceled
 from reelforge.planning.model import ShotPlan
 from reelforge.platform.moderation import AllowAll, ModerationPolicy, enforce_output
@@ -287,15 +289,21 @@ class JobWorkflows:
             video=f"{prefix}/video.mp4",
             thumbnail=f"{prefix}/thumbnail.jpg",
             last_frame=f"{prefix}/last_frame.png",
+            spritesheet=f"{prefix}/spritesheet.jpg",
         )
         if self._storage.exists(f"{prefix}/video.mp4"):  # published before a crash: done
+            if not self._storage.exists(f"{prefix}/spritesheet.jpg"):  # by an older version
+                outputs = replace(outputs, spritesheet=None)
             return outputs
         if not all(p.is_file() for p in (files.video, files.thumbnail, files.last_frame)):
             # The rendered files were on a worker that died (another machine): render again.
             files = self._render(job, refs, shot_plan)
         self._service.report(job, stage=Stage.ENCODE, progress=97.0)
         enforce_output(self._moderation, files.video, files.thumbnail)
+        # The OpenAI-style spritesheet (a grid of frames), from the encoded MP4 itself.
+        sheet = write_spritesheet(files.video, files.video.with_name("spritesheet.jpg"))
         # The video last: its presence marks the outputs complete.
+        self._storage.put_file(f"{prefix}/spritesheet.jpg", sheet.path)
         self._storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
         self._storage.put_file(f"{prefix}/last_frame.png", files.last_frame)
         self._storage.put_file(f"{prefix}/video.mp4", files.video)

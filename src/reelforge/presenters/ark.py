@@ -41,13 +41,17 @@ def _duration(job: Job) -> int:
 
 
 def _content(view: JobView) -> dict[str, Any]:
-    content: dict[str, Any] = {"video_url": view.url("video")}
-    if view.job.return_last_frame:
-        content["last_frame_url"] = view.url("last_frame")
-    return content
+    """Every key of the SDKs' `Content` type; `null` where there is nothing (no video yet, no
+    last frame asked, `file_url` is for 3D outputs)."""
+    last_frame = view.url("last_frame") if view.job.return_last_frame else None
+    return {"video_url": view.url("video"), "last_frame_url": last_frame, "file_url": None}
 
 
 def task_object(view: JobView) -> dict[str, Any]:
+    """Every field of the Ark SDKs' `ContentGenerationTask` (byteplus and volcengine, whose
+    types declare them all) is present; those that do not apply are `null`, as Ark sends
+    `error: null`: `frames` (Ark returns duration or frames, never both), `draft_task_id`,
+    `subdivisionlevel` and `fileformat` (3D outputs)."""
     job = view.job
     used = tokens(job)
     expires_after = (
@@ -68,10 +72,18 @@ def task_object(view: JobView) -> dict[str, Any]:
         "duration": _duration(job),
         "framespersecond": job.fps,
         "generate_audio": job.generate_audio,
+        "frames": None,
         "draft": False,
+        "draft_task_id": None,
         "service_tier": "default",
         "execution_expires_after": expires_after,
+        "priority": 0,  # one priority for every task: `priority` on create is not honoured
+        "revised_prompt": job.prompt,  # the prompt rendered (flags out; image-only tasks' own)
         "safety_identifier": job.end_user_id,
+        "output_format": "mp4",
+        "subdivisionlevel": None,
+        "fileformat": None,
+        "tools": [],
         "usage": {"completion_tokens": used, "total_tokens": used},
         "engine": job.resolved.label,
     }

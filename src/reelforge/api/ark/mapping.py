@@ -53,6 +53,7 @@ from reelforge.spec import (
 MISSING = codes.INVALID_REQUEST_MISSING_PARAMETER
 UNSUPPORTED = codes.INVALID_REQUEST_UNSUPPORTED_PARAMETER
 CAMERA_FIXED_HINT = "Fixed camera."
+IMAGE_ONLY_PROMPT = "Animate"  # + the images: the prompt of a task without a text item
 
 _IMAGE_ROLES = {
     "first_frame": ReferenceRole.FIRST_FRAME,
@@ -93,9 +94,7 @@ def parse_create(body: dict[str, Any], *, default_model: str) -> ArkCreate:
 
     prompt, flags = split_flags("\n".join(t for t in texts if t.strip()))
     if not prompt.strip():
-        raise InvalidRequest(
-            "content needs a text item with the prompt", code=MISSING, param="content"
-        )
+        prompt = _image_only_prompt(refs)
 
     def field(name: str) -> Any:
         value = getattr(req, name)
@@ -140,6 +139,21 @@ def _flag_ignored(flag: str, why: str) -> FieldWarning:
     return FieldWarning(
         code=codes.IGNORED_PARAMETER, message=f"{flag} was ignored: {why}", param="content"
     )
+
+
+def _image_only_prompt(refs: list[ReferenceInput]) -> str:
+    """Ark renders a task with images and no text (a first frame alone, reference images
+    alone): the job gets a neutral prompt naming each image, shown as the task's
+    `revised_prompt`. Without an image, a text item is required."""
+    images = [r for r in refs if r.kind is ReferenceKind.IMAGE]
+    if not images:
+        raise InvalidRequest(
+            "content needs a text item with the prompt (or at least one image_url item)",
+            code=MISSING, param="content",
+        )  # fmt: skip
+    names = [f"@Image{n}" for n in range(1, len(images) + 1)]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{IMAGE_ONLY_PROMPT} {listed}."
 
 
 def _reference(item: ImageItem | VideoItem | AudioItem, i: int) -> ReferenceInput:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from reelforge import codes
@@ -25,13 +26,28 @@ from reelforge.errors import InvalidReference, InvalidRequest
 from reelforge.intake.probe import sniff_kind
 from reelforge.spec import (
     DEFAULT_SECONDS,
-    AspectRatio,
     GenerationSpec,
     ReferenceInput,
     ReferenceKind,
     ReferenceRole,
-    Resolution,
+    exact_size,
 )
+
+
+@dataclass(frozen=True)
+class CreateDefaults:
+    """What a create field left out means, per route: the native API's own defaults, or OpenAI's
+    on the OpenAI-compatible base URL (`/openai/v1`, docs/api/openai.md)."""
+
+    model: str | None = None  # None: the server's DEFAULT_MODEL
+    seconds: int = DEFAULT_SECONDS
+    size: str = "1280x720"
+    dialect: str = "native"
+
+
+NATIVE_DEFAULTS = CreateDefaults()
+# The OpenAI SDK's documented defaults (`videos.create`: model sora-2, 4 seconds, 720x1280).
+OPENAI_DEFAULTS = CreateDefaults(model="sora-2", seconds=4, size="720x1280", dialect="openai")
 
 
 class Upload(NamedTuple):
@@ -80,9 +96,11 @@ def spec_from_fields(
     uploads: list[Upload],
     *,
     default_model: str,
+    defaults: CreateDefaults = NATIVE_DEFAULTS,
 ) -> GenerationSpec:
     """`fields` is the JSON body or the multipart form; `uploads` the multipart files in order as
-    (field name, bytes, filename). Uploaded files come first in reference order."""
+    (field name, bytes, filename). Uploaded files come first in reference order. `defaults`:
+    what a field left out means on this route."""
     check_native_fields(fields, [u.field for u in uploads])  # no silent drops (strict_fields)
     prompt = fields.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -90,16 +108,16 @@ def spec_from_fields(
             "prompt is required", code=codes.INVALID_REQUEST_PROMPT, param="prompt"
         )
 
-    resolution, aspect = Resolution.P720, AspectRatio.R16_9
-    if fields.get("size"):
-        resolution, aspect = parse_size_field(str(fields["size"]))
+    size_text = str(fields.get("size") or defaults.size)
+    resolution, aspect = parse_size_field(size_text)
+    size = exact_size(size_text)  # 1792x1024 and 1024x1792: rendered at exactly that size
     if fields.get("resolution"):
         resolution = parse_resolution(fields["resolution"])
     if fields.get("aspect_ratio"):
         aspect = parse_aspect(fields["aspect_ratio"])
 
     seconds_raw = fields.get("seconds")
-    seconds = DEFAULT_SECONDS if seconds_raw is None else parse_seconds(seconds_raw)
+    seconds = defaults.seconds if seconds_raw is None else parse_seconds(seconds_raw)
 
     refs: list[ReferenceInput] = []
     for upload in uploads:
@@ -138,7 +156,7 @@ def spec_from_fields(
 
     return GenerationSpec(
         prompt=prompt,
-        model=str(fields.get("model") or default_model),
+        model=str(fields.get("model") or defaults.model or default_model),
         seconds=seconds,
         resolution=resolution,
         aspect_ratio=aspect,
@@ -152,6 +170,9 @@ def spec_from_fields(
         end_user_id=fields.get("end_user_id") or None,
         execution_expires_after=_positive_int(fields.get("execution_expires_after")),
         webhook_progress=flag("webhook_progress", False),
+        dialect=defaults.dialect,
+        # resolution / aspect_ratio fields override a size; an exact size stands only alone
+        size=size if not (fields.get("resolution") or fields.get("aspect_ratio")) else None,
     )
 
 

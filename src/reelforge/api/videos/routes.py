@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -24,6 +24,7 @@ from reelforge.api.deps import (
     Downloads,
     DownloadsDep,
     GenerateKey,
+    HttpOptions,
     JobsDep,
     KeysDep,
     OptionsDep,
@@ -33,16 +34,24 @@ from reelforge.api.deps import (
     current_key,
     key_from_headers,
 )
-from reelforge.api.videos.mapping import Upload, spec_from_fields
+from reelforge.api.videos.mapping import (
+    NATIVE_DEFAULTS,
+    CreateDefaults,
+    Upload,
+    spec_from_fields,
+)
 from reelforge.api.videos.wire import VideoCreateRequest
 from reelforge.core.job import Job, JobStatus
 from reelforge.errors import InvalidRequest, NotFound, PayloadTooLarge
 from reelforge.jobs.service import JobService
-from reelforge.jobs.views import VARIANTS
+from reelforge.jobs.submissions import Submissions
+from reelforge.jobs.views import VARIANTS, JobView, JobViews
 from reelforge.platform.keys import KeyRing, Scope, require_scope
 from reelforge.presenters.native import video_object
+from reelforge.store.key_repository import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
+Presenter = Callable[[JobView], dict[str, Any]]
 
 _CREATE_BODY = {
     "requestBody": {
@@ -58,6 +67,8 @@ _CREATE_BODY = {
         "required": True,
     }
 }  # fmt: skip
+
+CREATE_BODY = _CREATE_BODY  # also documents the OpenAI-compatible create (api/openai/)
 
 _STATUS_FILTER = {"queued": JobStatus.QUEUED, "in_progress": JobStatus.RUNNING,
                   "completed": JobStatus.SUCCEEDED, "failed": JobStatus.FAILED,
@@ -102,14 +113,78 @@ async def create_video(
     views: ViewsDep,
     key: GenerateKey,
 ) -> JSONResponse:
+    return await create_response(request, options, submissions, views, key)
+
+
+async def create_response(
+    request: Request, options: HttpOptions, submissions: Submissions, views: JobViews,
+    key: ApiKeyRecord, *, defaults: CreateDefaults = NATIVE_DEFAULTS, status_code: int = 202,
+    present: Presenter = video_object,
+) -> JSONResponse:  # fmt: skip
+    """A create on this route (native: 202 and native defaults) or on the OpenAI-compatible one
+    (`api/openai/routes.py`: 200 and OpenAI's defaults)."""
     fields, uploads = await read_create_fields(request, options.max_request_bytes)
-    spec = spec_from_fields(fields, uploads, default_model=options.default_model)
+    spec = spec_from_fields(fields, uploads, default_model=options.default_model, defaults=defaults)
     idem = request.headers.get("idempotency-key")
 
     def create() -> dict[str, Any]:
-        return video_object(views.view(submissions.submit(key.id, spec, idempotency_key=idem)))
+        return present(views.view(submissions.submit(key.id, spec, idempotency_key=idem)))
 
-    return JSONResponse(await asyncio.to_thread(create), status_code=202)
+    return JSONResponse(await asyncio.to_thread(create), status_code=status_code)
+
+
+REMIX_BODY = {
+    "requestBody": {
+        "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"prompt": {"type": "string"}},
+            "required": ["prompt"],
+        }}},
+        "required": True,
+    }
+}  # fmt: skip
+
+
+@router.post(
+    "/{video_id}/remix", status_code=202, openapi_extra=REMIX_BODY,
+    summary="A new video from a completed one's references and settings, with a new prompt",
+)  # fmt: skip
+async def remix_video(
+    video_id: str,
+    request: Request,
+    options: OptionsDep,
+    submissions: SubmissionsDep,
+    views: ViewsDep,
+    key: GenerateKey,
+) -> JSONResponse:
+    return await remix_response(video_id, request, options, submissions, views, key)
+
+
+async def remix_response(
+    video_id: str, request: Request, options: HttpOptions, submissions: Submissions,
+    views: JobViews, key: ApiKeyRecord, *, status_code: int = 202,
+    present: Presenter = video_object,
+) -> JSONResponse:  # fmt: skip
+    """`{prompt}` (JSON or a form); the source must be a completed video of the same key."""
+    fields, uploads = await read_create_fields(request, options.max_request_bytes)
+    prompt = fields.get("prompt")
+    if uploads or not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidRequest(
+            "prompt is required: a remix takes {\"prompt\": \"...\"} and nothing else",
+            code=codes.INVALID_REQUEST_PROMPT, param="prompt",
+        )  # fmt: skip
+    extra = sorted(set(fields) - {"prompt"})
+    if extra:
+        raise InvalidRequest(
+            f"a remix takes only prompt; {extra[0]} is not a remix field (the source video's "
+            "references and settings are reused)", param=extra[0],
+        )  # fmt: skip
+    idem = request.headers.get("idempotency-key")
+
+    def remix() -> dict[str, Any]:
+        job = submissions.remix(key.id, video_id, prompt, idempotency_key=idem)
+        return present(views.view(job))
+
+    return JSONResponse(await asyncio.to_thread(remix), status_code=status_code)
 
 
 @router.post("/quote", openapi_extra=_CREATE_BODY, summary="Validate a request and price it")
@@ -152,6 +227,13 @@ def list_videos(
     order: str = Query("desc", pattern="^(asc|desc)$"),
     status: str | None = None,
 ) -> dict[str, Any]:
+    return list_body(jobs, views, key, after, limit, order, status)
+
+
+def list_body(
+    jobs: JobService, views: JobViews, key: ApiKeyRecord, after: str | None, limit: int,
+    order: str, status: str | None, present: Presenter = video_object,
+) -> dict[str, Any]:  # fmt: skip
     status_filter = None
     if status is not None:
         if status not in _STATUS_FILTER:
@@ -162,7 +244,7 @@ def list_videos(
     page, has_more = jobs.list_page(
         key.id, limit=limit, after=after, descending=order == "desc", status=status_filter
     )
-    data = [video_object(v) for v in views.views(page)]
+    data = [present(v) for v in views.views(page)]
     return {
         "object": "list",
         "data": data,
@@ -174,9 +256,16 @@ def list_videos(
 
 @router.get("/{video_id}", summary="Retrieve a video")
 def get_video(video_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> JSONResponse:
+    return get_response(video_id, jobs, views, key)
+
+
+def get_response(
+    video_id: str, jobs: JobService, views: JobViews, key: ApiKeyRecord,
+    present: Presenter = video_object,
+) -> JSONResponse:  # fmt: skip
     job = jobs.get(key.id, video_id)
     headers = {} if job.status.is_terminal else {"openai-poll-after-ms": "1000"}
-    return JSONResponse(video_object(views.view(job)), headers=headers)
+    return JSONResponse(present(views.view(job)), headers=headers)
 
 
 @router.post("/{video_id}/cancel", summary="Cancel a queued or running video")
@@ -192,11 +281,14 @@ def delete_video(video_id: str, jobs: JobsDep, key: ReadKey) -> dict[str, Any]:
     return {"id": job.id, "object": "video.deleted", "deleted": True}
 
 
-_MEDIA = {"video": "video/mp4", "thumbnail": "image/jpeg", "last_frame": "image/png"}
+_MEDIA = {"video": "video/mp4", "thumbnail": "image/jpeg", "last_frame": "image/png",
+          "spritesheet": "image/jpeg"}  # fmt: skip
 _REDIRECT_SECONDS = 3600  # life of a presigned object-storage URL (clients follow at once)
 
 
-@router.get("/{video_id}/content", summary="Download the video, thumbnail or last frame")
+@router.get(
+    "/{video_id}/content", summary="Download the video, thumbnail, last frame or spritesheet"
+)
 def video_content(
     video_id: str,
     request: Request,
