@@ -166,3 +166,53 @@ def _png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (320, 320), (10, 200, 30)).save(buf, format="PNG")
     return buf.getvalue()
+
+
+FLAT = [  # create path, its get path (id filled in), the id's field in the create answer
+    ("/seedance/v1/generate", "/seedance/v1/status/{}", "job_id"),
+    ("/v2/generate/video", "/v2/generate/video/{}", "id"),
+    ("/v1/bytedance/seedance-2.0/reference-to-video",
+     "/v1/bytedance/seedance-2.0/reference-to-video/{}", "id"),
+    ("/v2/generations", "/v2/generations/{}", "id"),
+    ("/v1/video/generations", "/v1/video/generations/{}", "id"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("create", "get", "id_field"), FLAT)
+def test_flat_dialects_match_the_document(
+    server: tuple[str, Checker], create: str, get: str, id_field: str
+) -> None:
+    base_url, checker = server
+    with httpx.Client(base_url=base_url, headers=AUTH, timeout=30) as c:
+        body = {"prompt": "a red ball rolls across the floor", "model": "ok", "duration": 1}
+        made = checker.check(c.post(create, json=body))
+        assert made.status_code == 200, made.text
+        job_id = made.json()[id_field]
+        deadline = time.monotonic() + 60
+        while checker.check(c.get(get.format(job_id))).json().get("progress", 100) < 100:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert checker.check(c.get(get.format("video_nope"))).status_code == 404
+        assert checker.check(c.post(create, json={**body, "durtion": 1})).status_code == 400
+        assert (
+            checker.check(c.get(get.format(job_id), headers={"Authorization": ""})).status_code
+            == 401
+        )
+
+
+def test_eachlabs_matches_the_document(server: tuple[str, Checker]) -> None:
+    base_url, checker = server
+    with httpx.Client(base_url=base_url, headers=AUTH, timeout=30) as c:
+        body = {"model": "ok", "input": {"prompt": "a red ball", "duration": "1"}}
+        made = checker.check(c.post("/v1/prediction", json=body))
+        assert made.status_code == 200, made.text
+        pid = made.json()["predictionID"]
+        deadline = time.monotonic() + 60
+        while checker.check(c.get(f"/v1/prediction/{pid}")).json()["status"] not in (
+            "success", "failed", "cancelled", "error"
+        ):  # fmt: skip
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        checker.check(c.post(f"/v1/prediction/{pid}/cancel"))
+        assert checker.check(c.get("/v1/prediction/video_nope")).status_code == 404
+        assert checker.check(c.post("/v1/prediction", json={**body, "x": 1})).status_code == 400

@@ -24,7 +24,7 @@ The finishing pass works by path, not by editing routes:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
@@ -34,7 +34,6 @@ from pydantic import BaseModel
 from reelforge import codes
 from reelforge.api.deps import current_key
 from reelforge.api.errors import ErrorRenderer, native_error_body
-from reelforge.api.schemas import REQUEST_DOCS, RESPONSES, RequestDoc, ResponseSpec
 from reelforge.errors import (
     AuthenticationFailed,
     Conflict,
@@ -50,6 +49,9 @@ from reelforge.errors import (
     UnsupportedMediaType,
 )
 from reelforge.logs import request_id_var
+
+if TYPE_CHECKING:
+    from reelforge.api.schemas import RequestDoc, ResponseSpec
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -329,6 +331,9 @@ def _documented_body(schemas: dict[str, Any], body: dict[str, Any], doc: Request
 
 def finish_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
     """The finishing pass described in the module docstring, in place; returns `document`."""
+    # Imported here: the schemas name the dialects' modules, which use `inline_schema` above.
+    from reelforge.api.schemas import REQUEST_DOCS, RESPONSES
+
     renderers: dict[str, ErrorRenderer] = getattr(app.state, "error_renderers", {})
     components = document.setdefault("components", {})
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)

@@ -12,7 +12,9 @@ from typing import Any, TypedDict
 
 from pydantic import BaseModel
 
-from reelforge.api.schemas import ark, native, platform
+from reelforge.api.eachlabs import routes as eachlabs
+from reelforge.api.schemas import ark, flat, native, platform
+from reelforge.api.seed_dialects import seed000, seed001, seed002, seed004
 
 Media = dict[str, dict[str, Any]]
 """A non-JSON answer: media type -> OpenAPI media object."""
@@ -54,6 +56,19 @@ RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("get", _ARK): {"200": ark.TaskList},
     ("get", _ARK + "/{task_id}"): {"200": ark.Task},
     ("delete", _ARK + "/{task_id}"): {"200": ark.Empty},
+    ("post", "/seedance/v1/generate"): {"200": flat.Seed000Created},
+    ("get", "/seedance/v1/status/{job_id}"): {"200": flat.Seed000Status},
+    ("post", seed001.PREFIX): {"200": flat.Seed001Created},
+    ("get", seed001.PREFIX + "/{task_id}"): {"200": flat.Seed001Task},
+    ("post", seed002.PREFIX): {"200": flat.Seed002Created},
+    ("get", seed002.PREFIX + "/{generation_id}"): {"200": flat.Seed002Generation},
+    ("post", seed004.PREFIX): {"200": flat.Seed004Created},
+    ("get", seed004.PREFIX + "/{job_id}"): {"200": flat.Seed004Generation},
+    ("post", seed004.ATLAS_PREFIX): {"200": flat.Seed004Created},
+    ("get", seed004.ATLAS_PREFIX + "/{job_id}"): {"200": flat.Seed004Generation},
+    ("post", "/v1/prediction"): {"200": flat.PredictionCreated},
+    ("get", "/v1/prediction/{prediction_id}"): {"200": flat.Prediction},
+    ("post", "/v1/prediction/{prediction_id}/cancel"): {"200": flat.Prediction},
     ("get", "/healthz"): {"200": platform.Health},
     ("get", "/readyz"): {"200": platform.Ready, "503": platform.Ready},
     ("post", "/v1/files"): {"200": platform.FileObject},
@@ -107,7 +122,56 @@ _REMIX: RequestDoc = {
     "examples": {"application/json": {"prompt": "the same scene at night, in the rain"}},
 }
 
+
+def _flat(shape: Any, example: dict[str, Any]) -> RequestDoc:
+    return {"body": {"application/json": {"schema": flat.flat_request(shape, example)}}}
+
+
+_FLAT_EXAMPLE = {"prompt": "@Image1 walks on the beach at sunset", "duration": 5,
+                 "resolution": "720p", "aspect_ratio": "16:9"}  # fmt: skip
+_EACHLABS_INPUT = flat.flat_request(eachlabs.SHAPE, {**_FLAT_EXAMPLE, "duration": "5"})
+_EACHLABS_INPUT["description"] = "The model's input; any other field is refused."
+
 REQUEST_DOCS: dict[tuple[str, str], RequestDoc] = {
+    ("post", "/seedance/v1/generate"): _flat(seed000.SHAPE, _FLAT_EXAMPLE),
+    ("post", seed001.PREFIX): _flat(seed001.SHAPE, _FLAT_EXAMPLE),
+    ("post", seed002.PREFIX): _flat(seed002.SHAPE, _FLAT_EXAMPLE),
+    ("post", seed004.PREFIX): _flat(seed004.SHAPE, _FLAT_EXAMPLE),
+    ("post", seed004.ATLAS_PREFIX): _flat(seed004.ATLAS_SHAPE, _FLAT_EXAMPLE),
+    ("post", "/v1/prediction"): {
+        "body": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["input"],
+                    "properties": {
+                        "model": {
+                            "type": "string",
+                            "description": "each::labs model slug",
+                            "examples": ["seedance-v2-0-reference-to-video"],
+                        },
+                        "input": _EACHLABS_INPUT,
+                        "webhook_url": {
+                            "type": "string",
+                            "description": "https URL that receives the prediction's end",
+                        },
+                        "version": {
+                            "type": "string",
+                            "description": "Deprecated; accepted and ignored",
+                        },
+                        "webhook_secret": {
+                            "description": "Refused (400 unsupported_parameter): reelforge "
+                            "signs webhooks with Standard Webhooks and the key's secret"
+                        },
+                    },
+                    "example": {
+                        "model": "seedance-v2-0-reference-to-video",
+                        "input": {**_FLAT_EXAMPLE, "duration": "5"},
+                    },
+                }
+            }
+        }
+    },
     ("post", _V): _NATIVE_CREATE,
     ("post", _V + "/quote"): _NATIVE_CREATE,
     ("post", _V + "/{video_id}/remix"): _REMIX,
