@@ -226,3 +226,15 @@ def test_spaced_indices_cover_first_and_last() -> None:
     assert spaced_indices(96, 16)[0] == 0 and spaced_indices(96, 16)[-1] == 95
     assert spaced_indices(5, 16) == [0, 1, 2, 3, 4]
     assert len(set(spaced_indices(24, 16))) == 16
+
+
+def test_the_preview_engine_renders_openai_portrait_size_exactly(client: openai.OpenAI) -> None:
+    """Not only the fixture engine: the `preview` compositor takes any even size."""
+    video = create(
+        client, prompt="@Image1 slowly turns, dolly in", model="preview", size="1024x1792",
+        seconds="1", input_reference=("ref.png", png(1024, 1792, (200, 60, 40)), "image/png"),
+    )  # fmt: skip
+    done = finish(client, video.id)
+    assert done.to_dict()["engine"] == "preview"
+    data = client.videos.download_content(done.id).content
+    assert_mp4(data, seconds=1, width=1024, height=1792)
