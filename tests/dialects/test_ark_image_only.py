@@ -76,6 +76,8 @@ def test_a_first_frame_alone(base_url: str, sdk: str) -> None:
     assert_mp4(video.content, seconds=2, width=1280, height=720)
     native = requests.get(f"{base_url}/v1/videos/{created.id}", headers=AUTH).json()
     assert native["prompt"] == "Animate @Image1."
+    assert [(w["code"], w["param"]) for w in native["warnings"]] == [("prompt.supplied", "content")]
+    assert "Animate @Image1." in native["warnings"][0]["message"]
 
 
 @pytest.mark.parametrize("sdk", ["byteplus", "volcengine"])

@@ -95,6 +95,12 @@ def parse_create(body: dict[str, Any], *, default_model: str) -> ArkCreate:
     prompt, flags = split_flags("\n".join(t for t in texts if t.strip()))
     if not prompt.strip():
         prompt = _image_only_prompt(refs)
+        warnings.append(
+            FieldWarning(
+                code=codes.PROMPT_SUPPLIED, param="content",
+                message=f"content has no text item; the video follows the prompt {prompt!r}",
+            )
+        )  # fmt: skip
 
     def field(name: str) -> Any:
         value = getattr(req, name)
