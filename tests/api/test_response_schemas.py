@@ -216,3 +216,24 @@ def test_eachlabs_matches_the_document(server: tuple[str, Checker]) -> None:
         checker.check(c.post(f"/v1/prediction/{pid}/cancel"))
         assert checker.check(c.get("/v1/prediction/video_nope")).status_code == 404
         assert checker.check(c.post("/v1/prediction", json={**body, "x": 1})).status_code == 400
+
+
+def test_openai_routes_and_models_match_the_document(server: tuple[str, Checker]) -> None:
+    base_url, checker = server
+    oa = "/openai/v1/videos"
+    if oa not in checker.document["paths"] or "/v1/models" not in checker.document["paths"]:
+        pytest.skip("this build serves no OpenAI-shaped route or /v1/models yet")
+    with httpx.Client(base_url=base_url, headers=AUTH, timeout=30) as c:
+        made = checker.check(c.post(oa, json={"prompt": "a red ball", "model": "ok"}))
+        assert made.status_code < 300, made.text
+        done = wait(c, checker, f"{oa}/{made.json()['id']}", {"completed", "failed"})
+        assert done["status"] == "completed", done
+        checker.check(c.get(oa, params={"limit": 2}))
+        assert checker.check(c.get(f"{oa}/{done['id']}/content")).status_code == 200
+        remix = checker.check(c.post(f"{oa}/{done['id']}/remix", json={"prompt": "at night"}))
+        assert remix.status_code < 300, remix.text
+        assert checker.check(c.get(f"{oa}/video_nope")).status_code == 404
+        models = checker.check(c.get("/v1/models")).json()["data"]
+        assert models
+        checker.check(c.get(f"/v1/models/{models[0]['id']}"))
+        assert checker.check(c.get("/v1/models/no-such-model")).status_code in (400, 404)

@@ -41,6 +41,7 @@ EVENTS: Media = {
 
 _V = "/v1/videos"
 _ARK = "/api/v3/contents/generations/tasks"
+_OA = "/openai/v1/videos"
 
 RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("post", _V): {"202": native.Video},
@@ -69,6 +70,14 @@ RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("post", "/v1/prediction"): {"200": flat.PredictionCreated},
     ("get", "/v1/prediction/{prediction_id}"): {"200": flat.Prediction},
     ("post", "/v1/prediction/{prediction_id}/cancel"): {"200": flat.Prediction},
+    ("post", _OA): {"200": native.OpenAIVideo},
+    ("get", _OA): {"200": native.OpenAIVideoList},
+    ("post", _OA + "/{video_id}/remix"): {"200": native.OpenAIVideo},
+    ("get", _OA + "/{video_id}"): {"200": native.OpenAIVideo},
+    ("delete", _OA + "/{video_id}"): {"200": native.VideoDeleted},
+    ("get", _OA + "/{video_id}/content"): {"200": CONTENT},
+    ("get", "/v1/models"): {"200": platform.ModelList},
+    ("get", "/v1/models/{model_id}"): {"200": platform.ModelObject},
     ("get", "/healthz"): {"200": platform.Health},
     ("get", "/readyz"): {"200": platform.Ready, "503": platform.Ready},
     ("post", "/v1/files"): {"200": platform.FileObject},

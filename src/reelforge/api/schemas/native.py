@@ -172,3 +172,30 @@ class Quote(_Open):
     currency: str = Field(description="Currency of `cost`.", examples=["USD"])
     warnings: list[VideoWarning] = Field(description="What would not be rendered as asked.")
     references: list[QuotedReference] = Field(description="Each reference, fetched and probed.")
+
+
+class OpenAIVideoError(_Open):
+    code: str = Field(
+        description="Stable error code (`canceled`, `expired.execution`, ...).",
+        examples=["canceled"],
+    )
+    message: str = Field(description="What happened.")
+
+
+class OpenAIVideo(Video):
+    """The Video object of the OpenAI Videos API (`/openai/v1/videos`): the native one with
+    OpenAI's four status words; a canceled or expired video is `failed`, its `error.code`
+    saying which."""
+
+    status: Literal["queued", "in_progress", "completed", "failed"] = Field(
+        description="OpenAI's status word.", examples=["in_progress"]
+    )
+    error: OpenAIVideoError | None = Field(  # type: ignore[assignment]
+        description="Why it failed; null otherwise."
+    )
+
+
+class OpenAIVideoList(VideoList):
+    """A page of videos (OpenAI's list object)."""
+
+    data: list[OpenAIVideo] = Field(description="The videos of this page.")  # type: ignore[assignment]

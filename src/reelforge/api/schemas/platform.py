@@ -178,3 +178,58 @@ class Ready(_Open):
         description="Each dependency: `ok` or the error.",
         examples=[{"database": "ok", "storage": "ok"}],
     )
+
+
+class ModelReferences(_Open):
+    image: int = Field(description="Most reference images.", examples=[9])
+    video: int = Field(description="Most reference videos.", examples=[3])
+    audio: int = Field(description="Most reference audio clips.", examples=[3])
+    total: int | None = Field(None, description="Most references in all.", examples=[12])
+
+
+class ModelSeconds(_Open):
+    min: float = Field(description="Shortest length.", examples=[1])
+    max: float = Field(description="Longest length.", examples=[15])
+    auto: bool = Field(description='Whether "auto" is accepted.', examples=[True])
+
+
+class ModelAccepts(_Open):
+    references: ModelReferences = Field(description="Reference counts per kind.")
+    resolutions: list[str] = Field(
+        description="Resolutions it renders.", examples=[["480p", "720p"]]
+    )
+    aspect_ratios: list[str] = Field(description="Aspect ratios.", examples=[["16:9", "9:16"]])
+    seconds: ModelSeconds = Field(description="Lengths.")
+    audio_in: bool = Field(description="Whether it takes reference audio.")
+    audio_out: bool = Field(description="Whether it renders a soundtrack.")
+    codecs: list[str] = Field(description="Output codecs.", examples=[["h264", "h265"]])
+
+
+class ModelPricing(_Open):
+    per_second: dict[str, float] = Field(
+        description="Price per second, per resolution.", examples=[{"720p": 0.07}]
+    )
+    currency: str = Field(description="Currency.", examples=["USD"])
+
+
+class ModelObject(_Open):
+    """An engine, engine:preset, alias or hosted model id, and whether it can render now."""
+
+    id: str = Field(description="The name to send as `model`.", examples=["preview"])
+    object: Literal["model"] = Field(description="Always `model`.")
+    owned_by: str = Field(description="Always `reelforge`.")
+    kind: str = Field(description="engine, preset, alias or hosted id.", examples=["engine"])
+    engine: str = Field(description="The engine it resolves to.", examples=["preview"])
+    preset: str | None = Field(None, description="The preset, if any.")
+    ready: bool = Field(description="Whether creates for it are accepted now.")
+    reason: str | None = Field(None, description="Why not, and what to do.")
+    summary: str | None = Field(None, description="What it is.")
+    docs: str | None = Field(None, description="Where it is documented.")
+    accepts: ModelAccepts = Field(description="What a request for it may ask.")
+    pricing: ModelPricing = Field(description="Its prices.")
+    details: dict[str, Any] | None = Field(None, description="Engine-specific facts.")
+
+
+class ModelList(_Open):
+    object: Literal["list"] = Field(description="Always `list`.")
+    data: list[ModelObject] = Field(description="Every engine, preset and alias.")
