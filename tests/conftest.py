@@ -29,6 +29,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         # Most test apps never render: starting an engine process for each would cost the suite
         # minutes of CPU (tests/jobs/test_engine_isolation.py covers prewarming).
         "prewarm_engines": False,
+        # The same for the quality report after each job (tests/jobs/test_quality_report.py).
+        "quality_reports": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

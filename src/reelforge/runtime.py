@@ -144,7 +144,10 @@ def build_runtime(
         return settings.cancel_grace_seconds
 
     hosts = EngineHosts(engines, isolation=settings.engine_isolation, grace_seconds=grace)
-    workflows = JobWorkflows(service, storage, hosts, settings.data_dir / "work", moderation)
+    workflows = JobWorkflows(
+        service, storage, hosts, settings.data_dir / "work", moderation,
+        assess_quality=settings.quality_reports,
+    )  # fmt: skip
     service.attach_queue(workflows)
     return Runtime(
         settings=settings, database=database, storage=storage, signer=signer,

@@ -64,6 +64,11 @@ class Settings(DiffusionSettings, StorageSettings, BaseSettings):
         description="process: each engine runs in a child process that a cancel it ignores, "
         "or a crash, cannot take down the service; thread: in the worker thread",
     )
+    quality_reports: bool = Field(
+        default=True,
+        description="measure every delivered video against its plan after it completes "
+        "(`quality` on the Video object; about a tenth of the render's CPU)",
+    )
     prewarm_engines: bool = Field(
         default=True,
         description="start the process of each engine this process renders with at start, so "

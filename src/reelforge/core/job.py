@@ -220,6 +220,9 @@ class Job:
     cost: float = 0.0  # what the job was charged (only when it succeeded)
     warnings: tuple[JobWarning, ...] = ()  # what the request asked that was not done as asked
     remixed_from: str | None = None  # the job whose references and settings this one reuses
+    # The quality report of the delivered video (`reelforge.quality`), measured just after the
+    # job completed; None before, or when it could not be measured.
+    quality: dict[str, Any] | None = None
 
     @property
     def engine(self) -> str:

@@ -269,6 +269,10 @@ class JobService:
         self._signals.forget(job_id)
         return moved
 
+    def set_quality(self, job_id: str, report: dict[str, Any]) -> None:
+        """Attach the quality report of a succeeded job's video (not a change of state)."""
+        self._store.update_where_status(job_id, JobStatus.SUCCEEDED, quality=report)
+
     def fail(self, job_id: str, error: JobError) -> bool:
         now = self._clock()
         moved = self._move(

@@ -113,8 +113,11 @@ class JobWorkflows:
         hosts: EngineHosts,
         work_dir: Path,
         moderation: ModerationPolicy | None = None,
+        *,
+        assess_quality: bool = True,
     ) -> None:
         self._moderation = moderation or AllowAll()
+        self._assess_quality = assess_quality
         self._service = service
         self._storage = storage
         self._hosts = hosts
@@ -218,9 +221,21 @@ class JobWorkflows:
 
         @DBOS.step(name="reelforge.finalize")
         def finalize(job_id: str, outputs: JobOutputs, seconds: float) -> bool:
-            moved = service.succeed(job_id, outputs, seconds)
-            shutil.rmtree(self._work_dir / job_id, ignore_errors=True)
-            return moved
+            return service.succeed(job_id, outputs, seconds)
+
+        @DBOS.step(name="reelforge.assess")
+        def assess(
+            job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan, files: RenderedFiles
+        ) -> None:
+            """The quality report of the delivered video, after the job completed (off the
+            client's wait; the Video object shows `quality` once it is there)."""
+            try:
+                if self._assess_quality:
+                    service.set_quality(job.id, self._quality(job, refs, shot_plan, files))
+            except Exception:  # a report that cannot be made never touches the delivered video
+                log.exception("quality report of %s failed", job.id)
+            finally:
+                shutil.rmtree(self._work_dir / job.id, ignore_errors=True)
 
         @DBOS.step(name="reelforge.fail")
         def fail(job_id: str, error: JobError | None, stage: Stage) -> None:
@@ -250,13 +265,14 @@ class JobWorkflows:
                 stage = Stage.FINALIZE
                 clock.lap("finalize", finalize(job_id, outputs, files.seconds))
                 log.info("job steps: %s", clock.summary())
-                return "succeeded"
             except EngineCanceled:
                 fail(job_id, None, stage)
                 return "canceled"
             except Exception as exc:  # the job fails; the worker and other jobs go on
                 fail(job_id, job_error(exc, stage), stage)
                 return "failed"
+            assess(job, refs, shot_plan, files)
+            return "succeeded"
 
         return run_job
 
@@ -275,6 +291,24 @@ class JobWorkflows:
         return self._hosts.render(
             job.engine, request, out_dir, codec=job.codec, progress=progress, cancel=cancel
         )
+
+    def _quality(
+        self,
+        job: Job,
+        refs: tuple[DecodedReference, ...],
+        shot_plan: ShotPlan,
+        files: RenderedFiles,
+    ) -> dict[str, Any]:
+        from reelforge.quality import quality_report
+
+        video = files.video
+        if not video.is_file():  # rendered on a worker now gone: the published copy
+            video = self._storage.local_path(f"outputs/{job.id}/video.mp4")
+        report = quality_report(
+            video, shot_plan, refs, width=job.width, height=job.height,
+            codec=job.codec.value, generate_audio=job.generate_audio,
+        )  # fmt: skip
+        return report.to_dict()
 
     def _publish(
         self,

@@ -36,4 +36,6 @@ def video_object(view: JobView) -> dict[str, Any]:
         "urls": dict(view.urls) if view.urls else None,
         # The shot plan the engine followed (shots, camera moves, timing, @Image bindings).
         "plan": job.plan,
+        # What the delivered video measures against that plan (null until measured).
+        "quality": job.quality,
     }

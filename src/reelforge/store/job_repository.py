@@ -98,6 +98,7 @@ def _job(row: sa.Row[tuple[object, ...]]) -> Job:
         cost=float(m["cost"] or 0.0),
         warnings=tuple(JobWarning.from_dict(w) for w in s.get("warnings") or ()),
         remixed_from=s.get("remixed_from"),
+        quality=m["quality"],
     )
 
 

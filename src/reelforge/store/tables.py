@@ -67,6 +67,7 @@ jobs = sa.Table(
     sa.Column("hold_amount", sa.Float, nullable=False, default=0.0),
     sa.Column("cost", sa.Float, nullable=False, default=0.0),
     sa.Column("end_user_id", sa.String(200)),
+    sa.Column("quality", sa.JSON(none_as_null=True)),
     sa.Index("ix_jobs_owner_created", "owner_key_id", "created_at"),
     sa.Index("ix_jobs_status", "status"),
     sa.Index("ix_jobs_status_created", "status", "created_at"),
