@@ -204,14 +204,20 @@ def _key_alpha(
     """A difference key near the mask's edge: alpha = |I - B| / |F - B|, with |F - B| the
     subject's own distance from the backdrop nearby; inside and outside the band the mask."""
     diff, residual = background
-    dist = np.sqrt(np.sum(diff * diff, axis=2))
     hard = mask >= 128
     band = _edge_band(hard, EDGE_BAND)
-    core = hard & ~band
-    fg_dist = _fill_from(dist, core, 6.0)
-    noise = 2.5 * max(residual, 1.5)
-    alpha = np.clip((dist - noise) / np.maximum(fg_dist - noise, 1.0), 0.0, 1.0)
-    out = np.where(band, alpha, hard.astype(np.float32))
+    out = hard.astype(np.float32)
+    box = _box_of(band, 48)  # room for the wide pass of the spread (sigma 24)
+    if box is not None:
+        y0, y1, x0, x1 = box
+        d = diff[y0:y1, x0:x1]
+        dist = np.sqrt(np.sum(d * d, axis=2))
+        sub_band = band[y0:y1, x0:x1]
+        core = hard[y0:y1, x0:x1] & ~sub_band
+        fg_dist = _fill_from(dist, core, 6.0)
+        noise = 2.5 * max(residual, 1.5)
+        alpha = np.clip((dist - noise) / np.maximum(fg_dist - noise, 1.0), 0.0, 1.0)
+        out[y0:y1, x0:x1] = np.where(sub_band, alpha, out[y0:y1, x0:x1])
     return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -305,19 +311,39 @@ def _soften(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """A soft alpha: the upscaled mask refined by a guided filter with the picture's Lab
     lightness and colour as the guide (edges follow the picture), then clipped to the band
     around the mask's edge, so hair and fur fade rather than stair-step and no stray alpha
-    appears far from the subject."""
+    appears far from the subject. Only the box around the band is filtered."""
     h, w = mask.shape
     radius = max(2, round(min(h, w) / 200))
-    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32) / 255.0
-    src = cv2.GaussianBlur(mask, (0, 0), radius / 2).astype(np.float32) / 255.0
-    alpha = np.zeros((h, w), np.float32)
-    for c in range(3):  # one guide channel at a time, averaged: cheap and colour-aware
-        alpha += _guided_filter(guide[:, :, c], src, radius, 1e-3)
-    alpha /= 3.0
     hard = mask >= 128
     band = _edge_band(hard, EDGE_BAND)
-    alpha = np.where(band, alpha, hard.astype(np.float32))
-    return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    out = hard.astype(np.float32)
+    box = _box_of(band, 3 * radius + 2)
+    if box is not None:
+        y0, y1, x0, x1 = box
+        guide = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32) / 255.0
+        src = cv2.GaussianBlur(mask[y0:y1, x0:x1], (0, 0), radius / 2).astype(np.float32) / 255.0
+        alpha = np.zeros(src.shape, np.float32)
+        for c in range(3):  # one guide channel at a time, averaged: cheap and colour-aware
+            alpha += _guided_filter(guide[:, :, c], src, radius, 1e-3)
+        alpha /= 3.0
+        sub = band[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = np.where(sub, alpha, out[y0:y1, x0:x1])
+    return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _box_of(where: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) around the true pixels, `pad` wider, inside the picture."""
+    ys = np.flatnonzero(where.any(axis=1))
+    xs = np.flatnonzero(where.any(axis=0))
+    if ys.size == 0:
+        return None
+    h, w = where.shape
+    return (
+        max(0, int(ys[0]) - pad),
+        min(h, int(ys[-1]) + pad + 1),
+        max(0, int(xs[0]) - pad),
+        min(w, int(xs[-1]) + pad + 1),
+    )
 
 
 def _guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
