@@ -4,22 +4,30 @@ item 4): their scripts and styles come from reelforge itself, never from a CDN.
 Chromium is the Debian package (`apt-get install chromium`, in `.ci/run`); nothing is
 downloaded at run time. Without it the test skips on a developer's machine and fails in CI.
 Every host but 127.0.0.1 resolves to nothing (`--host-resolver-rules`), and Chromium's net log
-proves that every request the page made went to the loopback server. The screenshot stays in
-the test's tmp dir; its path is printed and named in the assertion messages.
+proves that every request the page made went to the loopback server. The screenshots stay in
+the test's tmp dir; their paths are printed and named in the assertion messages.
+
+The Authorize button is driven through the DevTools protocol over `--remote-debugging-pipe`
+(NUL-separated JSON on fds 3 and 4: no websocket client needed): enter the key in the modal,
+then "Try it out" on `GET /v1/keys/me` must answer 200 with the key in the request.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import ADMIN_KEY
 from tests.live import free_port, start_service
 
 pytestmark = pytest.mark.browser
@@ -120,3 +128,121 @@ def test_redoc_renders_offline(server: str, tmp_path: Path) -> None:
     assert not outside, f"/redoc reached beyond loopback: {outside}"
     assert f"{server}/docs-assets/redoc.standalone.js" in urls, urls
     assert "redoc-wrap" in dom and "/v1/videos/{video_id}/content" in dom, tmp_path / "redoc.html"
+
+
+class DevTools:
+    """Chromium driven over `--remote-debugging-pipe`: `call` one CDP method, `js` evaluate in
+    the page, `until` poll an expression."""
+
+    def __init__(self, args: list[str]) -> None:
+        to_child, self._to_us = os.pipe(), os.pipe()
+        ours, theirs = to_child[1], self._to_us[1]
+
+        def fds_3_and_4() -> None:  # the child reads fd 3 and writes fd 4
+            a, b = os.dup(to_child[0]), os.dup(theirs)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.proc = subprocess.Popen(
+            [chromium(), "--remote-debugging-pipe", *args],
+            pass_fds=(3, 4), preexec_fn=fds_3_and_4,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(to_child[0])
+        os.close(theirs)
+        self._out = os.fdopen(ours, "wb", buffering=0)
+        self._in = os.fdopen(self._to_us[0], "rb", buffering=0)
+        self._buffer = b""
+        self._id = 0
+        self.session: str | None = None
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
+        if self.session:
+            message["sessionId"] = self.session
+        self._out.write(json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buffer:
+                chunk = self._in.read(1 << 16)
+                assert chunk, f"Chromium exited ({self.proc.poll()})"
+                self._buffer += chunk
+            raw, self._buffer = self._buffer.split(b"\0", 1)
+            reply = json.loads(raw)
+            if reply.get("id") == self._id:
+                assert "error" not in reply, reply["error"]
+                result: dict[str, Any] = reply.get("result", {})
+                return result
+
+    def open(self, url: str) -> None:
+        target = self.call("Target.createTarget", url=url)["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+
+    def js(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def until(self, expression: str, timeout: float = 30) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {expression}")
+
+    def screenshot(self, path: Path) -> None:
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot")["data"]))
+
+    def close(self) -> None:
+        self.session = None
+        with contextlib.suppress(AssertionError):  # it may close before it answers
+            self.call("Browser.close")
+        self.proc.wait(30)
+
+
+def test_authorize_button_sends_the_key(server: str, tmp_path: Path) -> None:
+    browser = DevTools([
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOOPBACK}",
+        "--no-first-run", "--window-size=1280,2000", "about:blank",
+    ])  # fmt: skip
+    shot = tmp_path / "authorized.png"
+    try:
+        browser.open(f"{server}/docs")
+        browser.until("!!document.querySelector('.btn.authorize')")
+        browser.js("document.querySelector('.btn.authorize').click()")
+        browser.until("!!document.querySelector('#auth-bearer-value')")
+        modal = browser.js("document.querySelector('.modal-ux').innerText")
+        assert "bearerAuth" in modal and "X-API-Key" in modal, modal
+        # A React input: set its value through the native setter, then tell React.
+        browser.js(f"""(() => {{
+            const input = document.querySelector('#auth-bearer-value');
+            Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')
+                .set.call(input, {json.dumps(ADMIN_KEY)});
+            input.dispatchEvent(new Event('input', {{bubbles: true}}));
+            input.closest('form').querySelector('button.authorize').click();
+        }})()""")
+        browser.until("document.querySelector('.modal-ux').innerText.includes('Authorized')")
+        browser.js("document.querySelector('.modal-ux button.close-modal').click()")
+        me = '.opblock-summary-path[data-path="/v1/keys/me"]'
+        browser.js(f"document.querySelector('{me}').closest('.opblock-summary')"
+                   ".querySelector('.opblock-summary-control').click()")  # fmt: skip
+        browser.until("!!document.querySelector('.opblock.is-open .try-out__btn')")
+        browser.js("document.querySelector('.opblock.is-open .try-out__btn').click()")
+        browser.until("!!document.querySelector('.opblock.is-open button.execute')")
+        browser.js("document.querySelector('.opblock.is-open button.execute').click()")
+        status = browser.until(
+            "(document.querySelector('.opblock.is-open .live-responses-table .response "
+            ".response-col_status') || {}).innerText"
+        )
+        curl = browser.js("document.querySelector('.opblock.is-open .curl-command').innerText")
+        browser.screenshot(shot)
+        print(f"screenshot of /docs after Authorize: {shot}")
+    finally:
+        browser.close()
+    assert status.strip() == "200", f"GET /v1/keys/me answered {status} (screenshot {shot})"
+    assert f"Authorization: Bearer {ADMIN_KEY}" in curl, f"{curl} (screenshot {shot})"
