@@ -23,6 +23,7 @@ The finishing pass works by path, not by editing routes:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -195,6 +196,40 @@ def _json_type(value: Any) -> str:
     return "string"
 
 
+_ERROR_FIELDS = {
+    "error": "The error (Ark, native, seed 002: an object; seed 000: the message).",
+    "code": "Stable error code (docs/api/errors.md), or the vendor's code where its SDKs "
+    "read one (Ark).",
+    "reelforge_code": "reelforge's stable error code (docs/api/errors.md).",
+    "message": "What went wrong, for people.",
+    "param": "The request field at fault (the dialect's own name), if any.",
+    "type": "The error's family (invalid_request_error, authentication_error, ...).",
+    "reference_index": "Index of the reference at fault, if any.",
+    "status": "The dialect's word for a refused request.",
+    "details": "`code=<code>[, param=<param>]`.",
+    "statusCode": "The HTTP status.",
+    "requestId": "The request's id (also the `x-request-id` header).",
+    "timestamp": "When it was answered (ISO 8601).",
+}
+
+
+def describe(schema: Any, texts: dict[str, str]) -> None:
+    """Give every property at any depth of `schema` that has no description the one `texts`
+    has for its name."""
+    if isinstance(schema, list):
+        for item in schema:
+            describe(item, texts)
+        return
+    if not isinstance(schema, dict):
+        return
+    for name, prop in schema.get("properties", {}).items():
+        if isinstance(prop, dict) and "description" not in prop and name in texts:
+            prop["description"] = texts[name]
+    for key, value in schema.items():
+        if key not in ("example", "examples"):
+            describe(value, texts)
+
+
 def _schema_name(render: ErrorRenderer) -> str:
     if render is native_error_body:
         return "Error"
@@ -324,6 +359,7 @@ def _documented_body(schemas: dict[str, Any], body: dict[str, Any], doc: Request
                 )
                 if text:
                     prop["description"] = text
+        describe(schema, doc.get("nested", {}))
         example = doc.get("examples", {}).get(media_type)
         if example is not None and "example" not in media:
             media["example"] = example
@@ -346,14 +382,15 @@ def finish_openapi(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
         if name not in schemas:
             bodies = [b for _, errs in samples.values() for b in _rendered(render, errs)]
             schema = schema_of(bodies)
+            describe(schema, _ERROR_FIELDS)
             schema["description"] = f"An error in this dialect's shape ({render.__module__})."
             schemas[name] = schema
             for status, (_, errs) in samples.items():
                 examples[(name, status)] = _rendered(render, errs[:1])[0]
         return name
 
-    auth = {
-        (method.lower(), route.path): _auth(route)
+    auth = {  # by the document's path: `{model_id:path}` is `{model_id}` there
+        (method.lower(), re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)): _auth(route)
         for route in _api_routes(app)
         for method in route.methods
     }

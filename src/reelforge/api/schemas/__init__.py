@@ -103,6 +103,7 @@ class RequestDoc(TypedDict, total=False):
     fields: dict[str, str]
     examples: dict[str, Any]
     body: Media  # the whole body, for a route that reads its form itself
+    nested: dict[str, str]  # descriptions of fields at any depth, by name
 
 
 _NATIVE_EXAMPLE = {
@@ -191,6 +192,15 @@ REQUEST_DOCS: dict[tuple[str, str], RequestDoc] = {
             "content": "The prompt (one text item) and the references: image_url items "
             "(first_frame, last_frame or reference_image), video_url items "
             "(reference_video) and audio_url items (reference_audio)",
+        },
+        "nested": {
+            "type": "The item's kind: text, image_url, video_url, audio_url (draft_task: refused)",
+            "text": "The prompt; [Image 1], [Video 1], [Audio 1] name the references in order, "
+            "and --flags (--rs 720p, --dur 5, ...) set fields left unset",
+            "image_url": "`{url}` of the image",
+            "video_url": "`{url}` of the video",
+            "audio_url": "`{url}` of the audio clip",
+            "draft_task": "Seedance 1.5 pro drafts; refused here",
         },
         "examples": {
             "application/json": {
