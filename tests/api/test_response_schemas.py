@@ -63,10 +63,26 @@ class Checker:
                 raise AssertionError(f"{where}: {exc.message} at {list(exc.absolute_path)}\n"
                                      f"{response.text[:1000]}") from exc  # fmt: skip
             assert content[media]["schema"] not in ({}, {"type": "object"}), f"{where}: untyped"
+            extra = self.undocumented(content[media]["schema"], response.json())
+            assert not extra, f"{where}: fields not in the document: {extra} (api/schemas/)"
         elif content:
             assert media in content, f"{where}: {media} not among {list(content)}"
         self.checked.append(where)
         return response
+
+    def undocumented(self, schema: dict[str, Any], body: Any) -> list[str]:
+        """Keys of `body` (and of the items of its list fields) that the schema does not name."""
+        ref = schema.get("$ref", "")
+        schema = self.document["components"]["schemas"].get(ref.rsplit("/", 1)[-1], schema)
+        props = schema.get("properties")
+        if not isinstance(body, dict) or not props:
+            return []
+        extra = [k for k in body if k not in props]
+        for key, value in body.items():
+            items = props.get(key, {}).get("items", {})
+            if isinstance(value, list) and value and "$ref" in items:
+                extra += [f"{key}[].{k}" for k in self.undocumented(items, value[0])]
+        return extra
 
 
 @pytest.fixture(scope="module")

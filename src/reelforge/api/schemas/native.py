@@ -126,6 +126,11 @@ class Video(_Open):
         description="The shot plan the engine followed (shots, camera moves, timing, "
         "@Image bindings), once planned."
     )
+    quality: dict[str, Any] | None = Field(
+        None,
+        description="What the delivered video measures against its plan (null until measured "
+        "after the job completes).",
+    )
 
 
 class VideoList(_Open):

@@ -106,6 +106,15 @@ class Ledger(_Open):
 class UsageRow(_Open):
     """One group (a day, a model, ...)."""
 
+    day: str | None = Field(
+        None, description="The UTC day (group_by=day).", examples=["2026-12-02"]
+    )
+    model: str | None = Field(None, description="The model (group_by=model).")
+    end_user_id: str | None = Field(None, description="The end user (group_by=end_user_id).")
+    videos: int = Field(description="Videos created.", examples=[4])
+    succeeded: int = Field(description="Of them, completed.", examples=[3])
+    failed: int = Field(description="Of them, failed.", examples=[0])
+    canceled: int = Field(description="Of them, canceled.", examples=[1])
     billed_seconds: float = Field(description="Seconds billed.", examples=[25])
     cost: float = Field(description="Cost in `currency`.", examples=[1.75])
 
