@@ -1,4 +1,5 @@
-"""Benchmark of the CPU `preview` engine: a fixed set of renders, each against its encode floor.
+"""Benchmark of the CPU `preview` engine: a fixed set of renders, each against its encode floor;
+at the end the 720p request also as a job through a service (`bench/job_path.py`).
 
 For each case, in a fresh child process (so peak memory is that render's own):
 - wall: reference preparation + drawing + H.264/AAC encoding, the whole `render` + `encode_mp4`
@@ -500,12 +501,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--case", default="", help="run the cases whose name starts with this")
     parser.add_argument("--no-write", action="store_true", help="print, do not update the docs")
+    parser.add_argument(
+        "--no-job-path", action="store_true",
+        help="skip the same 720p request as a job through a service (bench/job_path.py)",
+    )  # fmt: skip
     args = parser.parse_args()
     cases = [c for c in CASES if c.name.startswith(args.case)]
     load_start = os.getloadavg()[0]
     rows = run(cases, args.repeat)
     load_end = os.getloadavg()[0]
     print(table(rows))
+    if not args.no_job_path and any(c.name == "720p-5s-3refs-audio" for c in cases):
+        # The same request as a job (create -> completed) against its render + encode alone.
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "job_path.py"), "--repeat", str(args.repeat)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        print(done.stdout.strip().splitlines()[-1] if done.returncode == 0 else done.stderr[-2000:])
     if not args.no_write and len(cases) == len(CASES):
         write_doc(rows, args.repeat, (load_start, load_end))
         print(f"written to {DOC.relative_to(ROOT)}")
