@@ -31,9 +31,7 @@ def test_no_cycle_between_top_level_packages() -> None:
         for imported in graph.find_modules_directly_imported_by(module):
             if imported.count(".") >= 1 and imported.split(".")[1] != src:
                 edges[src].add(imported.split(".")[1])
-    cycles = [
-        (a, b) for a in sorted(edges) for b in sorted(edges[a]) if a < b and a in edges[b]
-    ]
+    cycles = [(a, b) for a in sorted(edges) for b in sorted(edges[a]) if a < b and a in edges[b]]
     assert not cycles, f"top-level packages importing each other: {cycles}"
     # Longer cycles: a depth-first search for a back edge.
     state: dict[str, int] = {}

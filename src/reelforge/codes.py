@@ -18,6 +18,7 @@ CONFLICT_NOT_CANCELABLE = "conflict.not_cancelable"
 CONFLICT_NOT_TERMINAL = "conflict.not_terminal"
 CONFLICT_RUNNING = "conflict.running"
 ENGINE_CRASHED = "engine.crashed"
+ENGINE_REFERENCES_LEFT_OUT = "engine.references_left_out"  # a warning on the job
 ENGINE_UNAVAILABLE = "engine.unavailable"
 EXPIRED_EXECUTION = "expired.execution"
 GENERATION_FAILED = "generation_failed"

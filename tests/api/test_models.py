@@ -46,14 +46,19 @@ def test_models_list_engines_and_aliases_with_limits_and_prices(
     assert {"preview", "wan-vace", "ltx2", "minimax-h3"} <= set(models)
     preview = models["preview"]
     assert preview["ready"] is True and preview["reason"] is None
-    assert preview["accepts"]["references"] == {"image": 9, "video": 3, "audio": 3, "total": None}
+    assert preview["accepts"]["references"] == {
+        "image": 9,
+        "video": 3,
+        "audio": 3,
+        "model_sees": None,
+    }
     assert preview["accepts"]["resolutions"] == ["480p", "720p", "1080p"]
     assert set(preview["pricing"]["per_second"]) == {"480p", "720p", "1080p"}
     wan = models["wan-vace"]
     assert wan["ready"] is False and "engine_wan_vace_model" in wan["reason"]
     assert wan["accepts"]["references"]["video"] == 1
     assert [p["name"] for p in wan["details"]["presets"]][:2] == ["fast", "pro"]
-    assert models["minimax-h3"]["accepts"]["references"]["total"] == 12
+    assert models["minimax-h3"]["accepts"]["references"]["model_sees"] == 12
     # An engine's own presets are model names too.
     assert app_with_engines.get("/v1/models/ltx2:two_stage").json()["preset"] == "two_stage"
     # Hosted model ids resolve to the default engine and say so.

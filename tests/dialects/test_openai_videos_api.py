@@ -18,7 +18,6 @@ import pytest
 from openai.types import Video, VideoDeleteResponse, VideoSize
 from PIL import Image
 
-from reelforge.core.job import JobOutputs
 from reelforge.media.spritesheet import COLUMNS, ROWS, spaced_indices, tile_size
 from tests.conftest import ADMIN_KEY
 from tests.dialects.loopback import assert_mp4
@@ -196,30 +195,6 @@ def test_native_remix_answers_202_and_keeps_settings(base_url: str) -> None:
         assert sheet.status_code == 200 and sheet.headers["content-type"] == "image/jpeg"
         tile = tile_size(480, 480)
         assert Image.open(io.BytesIO(sheet.content)).size == (COLUMNS * tile[0], ROWS * tile[1])
-
-
-def test_a_job_published_without_a_spritesheet_answers_404(tmp_path: Path) -> None:
-    """Jobs finished before spritesheets existed have none: 404 `not_found.content`, and no
-    `spritesheet` link."""
-    from fastapi.testclient import TestClient
-
-    from reelforge.api.app import create_app
-    from tests.conftest import make_settings, wait_for
-    from tests.fixtures.engines.basic import fixture_registry
-
-    app = create_app(make_settings(tmp_path / "data"), engines=fixture_registry())
-    with TestClient(app, headers=AUTH) as http:
-        vid = http.post("/v1/videos", json={"prompt": "x", "seconds": 1}).json()["id"]
-        wait_for(http, vid, lambda v: v["status"] == "completed")
-        jobs = app.state.jobs
-        job = jobs.load(vid)
-        old = JobOutputs(job.outputs.video, job.outputs.thumbnail, job.outputs.last_frame)
-        jobs._store.update(vid, outputs=old)  # as an older version stored it
-        missing = http.get(f"/v1/videos/{vid}/content", params={"variant": "spritesheet"})
-        assert missing.status_code == 404, missing.text
-        assert missing.json()["error"]["code"] == "not_found.content"
-        assert "spritesheet" not in http.get(f"/v1/videos/{vid}").json()["urls"]
-        assert http.get(f"/v1/videos/{vid}/content").status_code == 200
 
 
 def test_spaced_indices_cover_first_and_last() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reelforge.engines.catalog import ENGINES
-from reelforge.engines.limits import check_engine_limits
+from reelforge.engines.limits import check_engine_limits, references_left_out
 from reelforge.errors import InvalidReference, InvalidRequest
 from reelforge.spec import ReferenceKind, Resolution
 
@@ -23,7 +23,6 @@ def _check(engine: str, kinds: list[ReferenceKind], seconds: int | None = 5) -> 
     [
         ("wan-vace", [IMG, VID, VID], "invalid_reference.too_many_videos", 2),
         ("ltx2", [AUD, IMG, AUD], "invalid_reference.too_many_audios", 2),
-        ("minimax-h3", [IMG] * 9 + [VID] * 3 + [AUD], "invalid_reference.too_many_references", 12),
         ("preview", [IMG] * 10, "invalid_reference.too_many_images", 9),
     ],
 )
@@ -34,6 +33,15 @@ def test_an_engine_refuses_more_than_it_takes(
         _check(engine, kinds)
     assert caught.value.code == code
     assert caught.value.param == "references" and caught.value.reference_index == index
+
+
+def test_references_past_what_the_model_sees_are_a_warning_not_a_refusal() -> None:
+    limits = ENGINES["minimax-h3"].limits
+    _check("minimax-h3", [IMG] * 9 + [VID] * 3 + [AUD] * 3)  # accepted
+    message = references_left_out("minimax-h3", limits, 15)
+    assert message is not None and "3 of the 15" in message
+    assert references_left_out("minimax-h3", limits, 12) is None
+    assert references_left_out("preview", ENGINES["preview"].limits, 15) is None
 
 
 def test_within_the_limits_passes() -> None:

@@ -48,7 +48,7 @@ def test_sigkill_mid_job_resumes_and_finishes_once(tmp_path: Path) -> None:
     outputs = sorted(p.name for p in (data_dir / "storage" / "outputs").iterdir())
     assert outputs == [vid]
     files = sorted(p.name for p in (data_dir / "storage" / "outputs" / vid).iterdir())
-    assert files == ["last_frame.png", "thumbnail.jpg", "video.mp4"]
+    assert files == ["last_frame.png", "spritesheet.jpg", "thumbnail.jpg", "video.mp4"]
     engine = sa.create_engine(f"sqlite:///{data_dir / 'reelforge.db'}")
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT id, status FROM jobs")).all()

@@ -121,8 +121,8 @@ ENGINES: dict[str, EngineEntry] = {
         name="minimax-h3",
         summary="MiniMax-H3 ref2va: 9 images, 3 videos, 3 audio in; video with stereo audio out",
         build=_minimax_h3,
-        # 12 references in all (the model's own cap), at most 9 / 3 / 3 of each kind.
-        limits=EngineLimits(max_images=9, max_videos=3, max_audio=3, max_references=12),
+        # 9 / 3 / 3 of each kind; the model itself sees 12 at once (the rest: a warning).
+        limits=EngineLimits(max_images=9, max_videos=3, max_audio=3, model_sees=12),
         weights_setting="engine_minimax_h3_model",
         docs="docs/engines.md#minimax-h3",
         details=partial(_diffusion_details, "minimax-h3"),

@@ -15,7 +15,9 @@ class EngineLimits:
     max_images: int = 9
     max_videos: int = 3
     max_audio: int = 3
-    max_references: int | None = None  # in all, when below the sum of the kinds
+    # The references the model itself sees at once, when fewer than the kinds add up to: more
+    # are accepted, and the job's warnings say that the engine leaves some out.
+    model_sees: int | None = None
     resolutions: tuple[Resolution, ...] = tuple(Resolution)
     min_seconds: int = MIN_SECONDS
     max_seconds: int = MAX_SECONDS
@@ -39,14 +41,6 @@ def check_engine_limits(
 ) -> None:
     """Raise naming the field when the request asks more of `engine` than it takes. `kinds`:
     the kind of each reference in request order (the error points at the first one over)."""
-    if limits.max_references is not None and len(kinds) > limits.max_references:
-        raise InvalidReference(
-            f"engine {engine} takes at most {limits.max_references} references in all; got "
-            f"{len(kinds)} (references[{limits.max_references}] is one too many)",
-            code=codes.INVALID_REFERENCE_TOO_MANY_REFERENCES,
-            param="references",
-            reference_index=limits.max_references,
-        )
     seen: dict[ReferenceKind, int] = {}
     for index, kind in enumerate(kinds):
         seen[kind] = seen.get(kind, 0) + 1
@@ -74,3 +68,14 @@ def check_engine_limits(
             code=codes.INVALID_REQUEST_SECONDS,
             param="seconds",
         )
+
+
+def references_left_out(engine: str, limits: EngineLimits, count: int) -> str | None:
+    """What to tell the client when `engine` will not show the model all `count` references."""
+    if limits.model_sees is None or count <= limits.model_sees:
+        return None
+    return (
+        f"engine {engine} shows its model at most {limits.model_sees} references at once; "
+        f"{count - limits.model_sees} of the {count} given are left out (those the prompt does "
+        "not mention first, then the last ones; the job log names them)"
+    )

@@ -20,7 +20,7 @@ from reelforge import codes
 from reelforge.core.admission import AdmissionTicket
 from reelforge.core.job import Job, JobStatus, JobWarning, ResolvedModel, Stage
 from reelforge.core.references import StoredReference
-from reelforge.engines.limits import EngineLimits, check_engine_limits
+from reelforge.engines.limits import EngineLimits, check_engine_limits, references_left_out
 from reelforge.engines.models import resolve_model
 from reelforge.errors import InvalidRequest
 from reelforge.intake.limits import Limits
@@ -161,6 +161,7 @@ class Submissions:
             warnings=(
                 *(JobWarning(w.code, w.message, w.param) for w in spec.warnings),
                 *self._prompt_warnings(resolved, spec.prompt),
+                *self._reference_warnings(resolved, len(refs)),
             ),
         )
 
@@ -240,6 +241,12 @@ class Submissions:
         return self._insert(
             owner_key_id, prepared, idempotency_key, request_hash, remixed_from=source_id
         )
+
+    def _reference_warnings(self, resolved: ResolvedModel, count: int) -> list[JobWarning]:
+        message = references_left_out(resolved.engine, self._models.limits(resolved.engine), count)
+        if message is None:
+            return []
+        return [JobWarning(codes.ENGINE_REFERENCES_LEFT_OUT, message, "references")]
 
     def _prompt_warnings(self, resolved: ResolvedModel, prompt: str) -> list[JobWarning]:
         """What the engine's planner will leave out of the prompt (said on the job)."""

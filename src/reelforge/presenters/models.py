@@ -27,7 +27,7 @@ def model_object(info: ModelInfo) -> dict[str, Any]:
                 "image": limits.max_images,
                 "video": limits.max_videos,
                 "audio": limits.max_audio,
-                "total": limits.max_references,
+                "model_sees": limits.model_sees,
             },
             "resolutions": [r.value for r in limits.resolutions],
             "aspect_ratios": [a.value for a in AspectRatio],

@@ -108,6 +108,9 @@ def test_native_api_renders_a_full_seedance_request(
                   "references": references},
         )  # fmt: skip
         assert r.status_code == 202, r.text
+        # The model sees 12 of the 15: accepted, and said on the job before anyone pays.
+        warned = [w for w in r.json()["warnings"] if w["code"] == "engine.references_left_out"]
+        assert len(warned) == 1 and "3 of the 15" in warned[0]["message"], r.json()["warnings"]
         done = wait_terminal(client, r.json()["id"], timeout=180)
         assert done["status"] == "completed", done
         assert done["engine"] == "minimax-h3"

@@ -193,7 +193,12 @@ class ModelReferences(_Open):
     image: int = Field(description="Most reference images.", examples=[9])
     video: int = Field(description="Most reference videos.", examples=[3])
     audio: int = Field(description="Most reference audio clips.", examples=[3])
-    total: int | None = Field(None, description="Most references in all.", examples=[12])
+    model_sees: int | None = Field(
+        None,
+        description="References the engine's model sees at once, when fewer than the kinds add "
+        "up to: more are accepted, and the job's warnings name `engine.references_left_out`.",
+        examples=[12],
+    )
 
 
 class ModelSeconds(_Open):
