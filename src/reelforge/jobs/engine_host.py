@@ -293,6 +293,7 @@ def _child_main(conn: Connection, cancel: MpEvent, factory: EngineFactory, paren
             conn.send(("done", {
                 "video": files.video, "thumbnail": files.thumbnail,
                 "last_frame": files.last_frame, "seconds": files.seconds, "frames": files.frames,
+                "spritesheet": files.spritesheet,
             }))  # fmt: skip
         except EngineCanceled:
             conn.send(("canceled", None))

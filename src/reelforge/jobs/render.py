@@ -21,6 +21,7 @@ class RenderedFiles:
     last_frame: Path
     seconds: float
     frames: int
+    spritesheet: Path | None = None  # a grid of frames, kept as they streamed into the encoder
 
 
 def plan_video(
@@ -73,16 +74,19 @@ def render_video(
     cancel: CancelToken,
 ) -> RenderedFiles:
     """Render through `engine` and stream its frames into the encoder; write the MP4, a JPEG
-    thumbnail and a PNG of the last frame into `out_dir` (each written atomically)."""
+    thumbnail, a PNG of the last frame and the spritesheet into `out_dir` (each written
+    atomically)."""
     from reelforge.media.encode import encode_mp4, write_jpeg, write_png
+    from reelforge.media.spritesheet import SheetCollector
 
     engine.check_inputs(request)
     out_dir.mkdir(parents=True, exist_ok=True)
     rendering = engine.render(request, progress, cancel)
     video = out_dir / "video.mp4"
+    sheet = SheetCollector(request.width, request.height, request.num_frames)
     result = encode_mp4(
         video,
-        rendering.frames,
+        sheet.watch(rendering.frames),
         width=request.width,
         height=request.height,
         fps=request.fps,
@@ -95,4 +99,5 @@ def render_video(
     last = out_dir / "last_frame.png"
     write_jpeg(thumb, result.thumbnail)
     write_png(last, result.last_frame)
-    return RenderedFiles(video, thumb, last, result.seconds, result.frames_written)
+    sprites = sheet.write(out_dir / "spritesheet.jpg").path
+    return RenderedFiles(video, thumb, last, result.seconds, result.frames_written, sprites)

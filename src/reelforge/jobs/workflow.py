@@ -334,10 +334,12 @@ class JobWorkflows:
             files = self._render(job, refs, shot_plan)
         self._service.report(job, stage=Stage.ENCODE, progress=97.0)
         enforce_output(self._moderation, files.video, files.thumbnail)
-        # The OpenAI-style spritesheet (a grid of frames), from the encoded MP4 itself.
-        sheet = write_spritesheet(files.video, files.video.with_name("spritesheet.jpg"))
+        # The OpenAI-style spritesheet (a grid of frames): made while encoding, else from the MP4.
+        sheet = files.spritesheet
+        if sheet is None or not sheet.is_file():
+            sheet = write_spritesheet(files.video, files.video.with_name("spritesheet.jpg")).path
         # The video last: its presence marks the outputs complete.
-        self._storage.put_file(f"{prefix}/spritesheet.jpg", sheet.path)
+        self._storage.put_file(f"{prefix}/spritesheet.jpg", sheet)
         self._storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
         self._storage.put_file(f"{prefix}/last_frame.png", files.last_frame)
         self._storage.put_file(f"{prefix}/video.mp4", files.video)

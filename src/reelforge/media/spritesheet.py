@@ -9,10 +9,12 @@ video). A video with fewer frames than tiles fills the tiles it has; the rest st
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from reelforge.errors import UnprocessableMedia
@@ -59,6 +61,38 @@ def spaced_indices(total: int, count: int) -> list[int]:
     return [round(i * (total - 1) / (count - 1)) for i in range(count)]
 
 
+class SheetCollector:
+    """Keeps a small copy of the frames a spritesheet shows while they stream past (into the
+    encoder), so the sheet needs no second decode of the video."""
+
+    def __init__(
+        self, width: int, height: int, total: int, *, columns: int = COLUMNS, rows: int = ROWS,
+        long_side: int = TILE_LONG_SIDE,
+    ) -> None:  # fmt: skip
+        self.columns, self.rows = columns, rows
+        self.tile_w, self.tile_h = tile_size(width, height, long_side)
+        self._wanted = set(spaced_indices(total, columns * rows))
+        self._order = spaced_indices(total, columns * rows)
+        self.tiles: dict[int, np.ndarray] = {}
+
+    def watch(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for i, frame in enumerate(frames):
+            if i in self._wanted:
+                self.tiles[i] = cv2.resize(
+                    frame, (self.tile_w, self.tile_h), interpolation=cv2.INTER_AREA
+                )
+            yield frame
+
+    def write(self, out: Path) -> Spritesheet:
+        shown = tuple(i for i in self._order if i in self.tiles)
+        if not shown:
+            raise UnprocessableMedia("no frame reached the spritesheet")
+        return _write_sheet(
+            out, {i: self.tiles[i] for i in shown}, shown, self.columns, self.rows,
+            self.tile_w, self.tile_h,
+        )  # fmt: skip
+
+
 def write_spritesheet(
     video: Path,
     out: Path,
@@ -93,6 +127,13 @@ def write_spritesheet(
     if not tiles:
         raise UnprocessableMedia(f"{video.name} has no decodable video frames")
     shown = tuple(i for i in wanted if i in tiles)
+    return _write_sheet(out, tiles, shown, columns, rows, tile_w, tile_h)
+
+
+def _write_sheet(
+    out: Path, tiles: dict[int, np.ndarray], shown: tuple[int, ...], columns: int, rows: int,
+    tile_w: int, tile_h: int,
+) -> Spritesheet:  # fmt: skip
     sheet = np.zeros((rows * tile_h, columns * tile_w, 3), np.uint8)
     for slot, index in enumerate(shown):
         r, c = divmod(slot, columns)
