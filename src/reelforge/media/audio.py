@@ -63,7 +63,7 @@ def _shaped(
     rng: np.random.Generator, n: int, sr: int, gain: Callable[[np.ndarray], np.ndarray]
 ) -> np.ndarray:
     """White noise shaped by `gain(frequency_hz)` in the frequency domain, unit RMS."""
-    m = _fast_len(n)
+    m = fast_fft_len(n)
     spectrum = np.fft.rfft(rng.standard_normal(m))
     freqs = np.fft.rfftfreq(m, 1.0 / sr)
     out = np.fft.irfft(spectrum * gain(freqs), m)[:n]
@@ -71,7 +71,7 @@ def _shaped(
     return out / rms if rms > 0 else out
 
 
-def _fast_len(n: int) -> int:
+def fast_fft_len(n: int) -> int:
     """The smallest 2**a * 3**b * 5**c >= n: FFT sizes with a large prime factor are slow."""
     best = 1 << max(0, (n - 1).bit_length())
     p5 = 1
@@ -144,7 +144,7 @@ def _rain(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray, np.nda
         count = int(n / sr * 60)
         impulses[rng.integers(0, n, count)] = rng.exponential(1.0, count)
         kernel = np.exp(-np.arange(int(0.02 * sr)) / (0.004 * sr))
-        m = _fast_len(n + kernel.size)
+        m = fast_fft_len(n + kernel.size)
         env = np.fft.irfft(np.fft.rfft(impulses, m) * np.fft.rfft(kernel, m), m)[:n]
         drops = env * _shaped(rng, n, sr, _band(1500.0, 12000.0))
         chans.append(0.7 * hiss + 0.5 * drops / max(1e-9, float(np.std(drops))))

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from reelforge.media.audio import fast_fft_len
 from reelforge.media.types import AudioTrack
 
 TARGET_LUFS = -16.0
@@ -74,29 +75,13 @@ def k_weight(samples: np.ndarray, sr: int) -> np.ndarray:
     n = x.shape[1]
     if n == 0:
         return x.copy()
-    m = _fft_len(n + sr // 2)  # half a second of room for the filters' tails
+    m = fast_fft_len(n + sr // 2)  # half a second of room for the filters' tails
     spectrum = np.fft.rfft(x, m, axis=1)
     z = np.exp(-1j * np.pi * np.arange(spectrum.shape[1]) / (m / 2))  # z^-1 on the unit circle
     response = np.ones(spectrum.shape[1], complex)
     for b, a in _biquads(sr):
         response *= (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
     return np.fft.irfft(spectrum * response, m, axis=1)[:, :n]
-
-
-def _fft_len(n: int) -> int:
-    """A fast FFT length >= n (5-smooth)."""
-    best = 1 << max(0, (n - 1).bit_length())
-    p5 = 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            p = p35
-            while p < n:
-                p *= 2
-            best = min(best, p)
-            p35 *= 3
-        p5 *= 5
-    return best
 
 
 def block_loudness(samples: np.ndarray, sr: int) -> np.ndarray:
