@@ -99,6 +99,7 @@ INVALID_REQUEST_URL = "invalid_request.url"
 INVALID_REQUEST_VARIANT = "invalid_request.variant"
 MODEL_NOT_AVAILABLE = "model_not_available"
 PROMPT_CAMERA_MOVES_DROPPED = "prompt.camera_moves_dropped"  # a warning on the job
+PROMPT_NO_VISUAL_REFERENCE = "prompt.no_visual_reference"  # a warning on the job
 PROMPT_SUPPLIED = "prompt.supplied"  # a warning on the job (Ark task without text)
 MODERATION_INPUT_REFERENCE = "moderation.input.reference"
 MODERATION_INPUT_TEXT = "moderation.input.text"

@@ -34,12 +34,16 @@ def test_quote_and_create_carry_the_warning_and_too_many_shots_is_refused(
             "size": "854x480"}  # fmt: skip
     quote = client.post("/v1/videos/quote", json=body)
     assert quote.status_code == 200, quote.text
-    (warning,) = quote.json()["warnings"]
-    assert warning["code"] == "prompt.camera_moves_dropped" and warning["param"] == "prompt"
+    camera = [w for w in quote.json()["warnings"] if w["code"] == "prompt.camera_moves_dropped"]
+    (warning,) = camera
+    assert warning["param"] == "prompt"
     assert body["prompt"][slice(*warning["span"])] == "dolly in"
     created = client.post("/v1/videos", json=body)
     assert created.status_code in (200, 202), created.text
-    assert [w["code"] for w in created.json()["warnings"]] == ["prompt.camera_moves_dropped"]
+    assert [w["code"] for w in created.json()["warnings"]] == [
+        "prompt.camera_moves_dropped",
+        "prompt.no_visual_reference",  # no picture either: this preview renders a backdrop
+    ]
     # An engine that reads the prompt itself gets no such warning (fixture engine `ok`).
     plain = client.post("/v1/videos/quote", json={**body, "model": "ok"})
     assert plain.json()["warnings"] == []
@@ -48,3 +52,12 @@ def test_quote_and_create_carry_the_warning_and_too_many_shots_is_refused(
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "invalid_request.too_many_shots"
     assert refused.json()["error"]["param"] == "prompt"
+
+
+def test_a_prompt_without_a_picture_is_told_what_the_preview_renders(client: TestClient) -> None:
+    body = {"model": "preview", "prompt": "a lighthouse at dusk, waves", "seconds": 1}
+    quote = client.post("/v1/videos/quote", json=body).json()
+    assert [w["code"] for w in quote["warnings"]] == ["prompt.no_visual_reference"]
+    assert quote["warnings"][0]["param"] == "references"
+    # An engine that makes its own pictures from text gets no such warning.
+    assert client.post("/v1/videos/quote", json={**body, "model": "ok"}).json()["warnings"] == []

@@ -162,6 +162,7 @@ class Submissions:
                 *(JobWarning(w.code, w.message, w.param) for w in spec.warnings),
                 *self._prompt_warnings(resolved, spec.prompt),
                 *self._reference_warnings(resolved, len(refs)),
+                *self._visual_warnings(resolved, refs),
             ),
         )
 
@@ -247,6 +248,26 @@ class Submissions:
         if message is None:
             return []
         return [JobWarning(codes.ENGINE_REFERENCES_LEFT_OUT, message, "references")]
+
+    def _visual_warnings(
+        self, resolved: ResolvedModel, refs: tuple[StoredReference, ...]
+    ) -> list[JobWarning]:
+        """An engine that animates the references has nothing to show without a picture: say
+        what it renders instead, before anyone pays."""
+        if not self._models.follows_plan(resolved.engine) or any(
+            r.kind in (ReferenceKind.IMAGE, ReferenceKind.VIDEO) for r in refs
+        ):
+            return []
+        return [
+            JobWarning(
+                codes.PROMPT_NO_VISUAL_REFERENCE,
+                f"engine {resolved.engine} animates the references it is given and none is an "
+                "image or a video: it renders an abstract procedural backdrop (and the "
+                "soundtrack), not the scene the prompt describes; attach an image, or use a "
+                "generative engine (GET /v1/models)",
+                "references",
+            )
+        ]
 
     def _prompt_warnings(self, resolved: ResolvedModel, prompt: str) -> list[JobWarning]:
         """What the engine's planner will leave out of the prompt (said on the job)."""
