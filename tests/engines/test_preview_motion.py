@@ -141,3 +141,17 @@ def test_multi_shot_cuts_change_the_move(refs: tuple[Path, Path]) -> None:
     first, second = frames[:FRAMES], frames[FRAMES:]
     assert mean_flow(first)[0] > 0.3
     assert mean_flow(second)[0] < -0.3
+
+
+def test_two_moves_in_one_shot_play_in_the_order_written(refs: tuple[Path, Path]) -> None:
+    """'pan left, then tilt up': the first half of the shot pans (content slides right), the
+    second half tilts (content slides down); written the other way round, the halves swap."""
+    frames = frames_for("pan left, then tilt up", refs, subject=False)
+    half = len(frames) // 2
+    (dx1, dy1, _), (dx2, dy2, _) = mean_flow(frames[:half]), mean_flow(frames[half:])
+    assert dx1 > 0.3 and abs(dy1) < 0.5 * dx1, (dx1, dy1)
+    assert dy2 > 0.3 and abs(dx2) < 0.5 * dy2, (dx2, dy2)
+    frames = frames_for("tilt up, then pan left", refs, subject=False)
+    (dx1, dy1, _), (dx2, dy2, _) = mean_flow(frames[:half]), mean_flow(frames[half:])
+    assert dy1 > 0.3 and abs(dx1) < 0.5 * dy1, (dx1, dy1)
+    assert dx2 > 0.3 and abs(dy2) < 0.5 * dx2, (dx2, dy2)

@@ -5,20 +5,30 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from reelforge.planning.model import CameraMove
 from reelforge.planning.notes import count_shots, prompt_notes
+from reelforge.planning.shots import plan_shots
 
 
-def test_a_second_camera_move_in_a_shot_is_named_with_its_span() -> None:
-    prompt = "orbit around the statue, dolly in"
-    notes = prompt_notes(prompt)
-    assert [n.code for n in notes] == ["prompt.camera_moves_dropped"]
-    start, end = notes[0].span
-    assert prompt[start:end] == "dolly in"
-    prompt = "Shot 1: pan left over the sea. Shot 2: tilt up, then dolly out"
+def test_moves_of_one_shot_are_planned_in_order_and_those_beyond_three_are_named() -> None:
+    (shot,) = plan_shots("orbit around the statue, dolly in", 120, 24).shots
+    assert shot.camera is CameraMove.ORBIT_RIGHT
+    assert [c.move for c in shot.then] == [CameraMove.DOLLY_IN]
+    assert prompt_notes("orbit around the statue, dolly in") == []
+    (shot,) = plan_shots("tilt up, then dolly out", 120, 24).shots
+    assert (shot.camera, [c.move for c in shot.then]) == (
+        CameraMove.TILT_UP,
+        [CameraMove.DOLLY_OUT],
+    )
+    prompt = "Shot 1: pan left over the sea. Shot 2: tilt up, pan right, zoom in, then dolly out"
     (note,) = prompt_notes(prompt)
+    assert note.code == "prompt.camera_moves_dropped"
     assert prompt[note.span[0] : note.span[1]] == "dolly out" and "shot 2" in note.message
+    assert "tilt up, then pan right, then zoom in" in note.message
     assert prompt_notes("slow zoom in on the cup") == []
     assert prompt_notes("zoom in, zoom in more") == []  # the same move twice is one move
+    (shot,) = plan_shots("zoom in, zoom in more", 120, 24).shots
+    assert shot.then == ()
 
 
 def test_shots_are_counted_as_the_planner_splits_them() -> None:
@@ -30,8 +40,8 @@ def test_shots_are_counted_as_the_planner_splits_them() -> None:
 def test_quote_and_create_carry_the_warning_and_too_many_shots_is_refused(
     client: TestClient,
 ) -> None:
-    body = {"model": "preview", "prompt": "orbit around a red cube, dolly in", "seconds": 1,
-            "size": "854x480"}  # fmt: skip
+    body = {"model": "preview", "prompt": "orbit around a red cube, pan left, tilt up, dolly in",
+            "seconds": 1, "size": "854x480"}  # fmt: skip
     quote = client.post("/v1/videos/quote", json=body)
     assert quote.status_code == 200, quote.text
     camera = [w for w in quote.json()["warnings"] if w["code"] == "prompt.camera_moves_dropped"]

@@ -71,6 +71,25 @@ def test_a_preview_render_passes_and_the_camera_agrees_with_farneback(
     json.dumps(report.to_dict())  # JSON-able
 
 
+def test_each_move_of_a_shot_is_judged_on_its_own_frames(
+    tmp_path: Path, pictures: dict[str, Path]
+) -> None:
+    """'orbit around @Image1, dolly in' renders the orbit and then the dolly: the report judges
+    each move on its half of the shot, and both pass."""
+    refs = (image_ref(1, pictures["astronaut"]), image_ref(2, pictures["place"]))
+    request = make_request(
+        "@Image1 stands in @Image2, orbit around @Image1, dolly in", refs, W, H, num_frames=N
+    )
+    out = tmp_path / "out.mp4"
+    render(request, out)
+    report = quality_report(out, request.plan, refs, width=W, height=H)
+    first, second = report.check("camera.shot1.move1"), report.check("camera.shot1.move2")
+    assert first.passed and second.passed, report.to_dict()
+    moves = report.measured["camera"][0]["moves"]
+    assert [m["planned"] for m in moves] == ["orbit_right", "dolly_in"]
+    assert moves[1]["observed"] == "zoom_in"
+
+
 def _pan(
     picture: np.ndarray,
     direction: int,

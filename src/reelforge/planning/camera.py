@@ -1,7 +1,8 @@
 """Camera vocabulary: the words of a prompt that name a camera move, and how fast it is.
 
-Pure text. The first move named wins; its speed comes from words in the same clause, so "a fast
-car, the camera slowly zooms in" is a slow zoom, not a fast one. Handheld shake is not a move but
+Pure text. The first move named leads (`find_camera`); further ones in the same shot follow it
+in the order written, up to `MAX_MOVES_PER_SHOT` (`following_moves`). A move's speed comes from
+words in the same clause, so "a fast car, the camera slowly zooms in" is a slow zoom. Handheld shake is not a move but
 a modifier of any move ("handheld pan left"): `find_shake` reads it on its own.
 """
 
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import re
 
-from reelforge.planning.model import CameraMove
+from reelforge.planning.model import CameraCue, CameraMove, Shot
+
+# Moves one shot plays in sequence; further ones are reported (planning.notes), not rendered.
+MAX_MOVES_PER_SHOT = 3
 
 SLOW = 0.5
 NORMAL = 1.0
@@ -162,6 +166,38 @@ def all_camera_moves(text: str) -> list[tuple[int, int, CameraMove]]:
             continue
         moves.append((start, end, move))
     return moves
+
+
+def move_sequence(text: str) -> list[tuple[int, int, CameraMove, float]]:
+    """The camera moves a text names, in the order written, as (start, end, move, speed): a move
+    that repeats the one before it ("zoom in, zooming in further") counts once."""
+    out: list[tuple[int, int, CameraMove, float]] = []
+    for start, end, move in all_camera_moves(text):
+        if out and out[-1][2] is move:
+            continue
+        out.append((start, end, move, _clause_speed(text, start)))
+    return out
+
+
+def following_moves(text: str, first: CameraMove) -> tuple[CameraCue, ...]:
+    """The moves after the first one (`first`, which `find_camera` gives), at most
+    `MAX_MOVES_PER_SHOT - 1` of them."""
+    rest = move_sequence(text)[1:]
+    if rest and rest[0][2] is first:
+        rest = rest[1:]
+    return tuple(CameraCue(move, speed) for _, _, move, speed in rest[: MAX_MOVES_PER_SHOT - 1])
+
+
+def camera_steps(shot: Shot) -> list[tuple[CameraMove, float, int, int]]:
+    """The shot's moves as (move, speed, first frame within the shot, frames): its frames shared
+    evenly between `camera` and the moves in `then`, in that order."""
+    moves = [(shot.camera, shot.speed), *((c.move, c.speed) for c in shot.then)]
+    n = shot.num_frames
+    bounds = [round(k * n / len(moves)) for k in range(len(moves) + 1)]
+    return [
+        (move, speed, bounds[k], bounds[k + 1] - bounds[k])
+        for k, (move, speed) in enumerate(moves)
+    ]
 
 
 def _clause(text: str, pos: int) -> str:

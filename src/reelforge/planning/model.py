@@ -82,6 +82,14 @@ class ActionCue:
 
 
 @dataclass(frozen=True)
+class CameraCue:
+    """A camera move that follows the shot's first one ("orbit around @Image1, then dolly in")."""
+
+    move: CameraMove
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
 class DialogueLine:
     """A quoted line to be spoken: `speaker` is the @ImageN saying it, when the text names one."""
 
@@ -109,6 +117,9 @@ class Shot:
     dialogue: tuple[DialogueLine, ...] = ()
     motion_video: int | None = None  # the @VideoN whose camera motion this shot follows
     timed: bool = False  # the length was given in the prompt ("[0-4s]", "Shot 1 (3s):")
+    # Further moves, played after `camera` in the order written; the shot's frames are shared
+    # evenly between all its moves (`planning.camera.camera_steps`).
+    then: tuple[CameraCue, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """What the planner cannot do with a prompt, said before the job is accepted.
 
-`prompt_notes` reads the prompt as the planner will and returns what it would leave out, each
-with the characters of the prompt it is about; `count_shots` is how many shots it asks for
+`prompt_notes` reads the prompt as the planner will and returns what it would leave out (camera
+moves beyond the ones a shot plays in sequence), each with the characters of the prompt it is
+about; `count_shots` is how many shots it asks for
 (more than `MAX_SHOTS` is refused at create rather than merged).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reelforge import codes
-from reelforge.planning.camera import all_camera_moves
+from reelforge.planning.camera import MAX_MOVES_PER_SHOT, move_sequence
 from reelforge.planning.shots import MAX_SHOTS, _split_shots
 
 
@@ -29,8 +30,8 @@ def count_shots(prompt: str) -> int:
 
 
 def prompt_notes(prompt: str) -> list[PromptNote]:
-    """For a planner that renders one camera move per shot: every further move named in a shot,
-    as a note with its span (the first move of each shot is the one rendered)."""
+    """Every camera move a shot names beyond the `MAX_MOVES_PER_SHOT` that the planner plays in
+    sequence, as a note with its span."""
     notes: list[PromptNote] = []
     cursor = 0
     for number, segment in enumerate(_split_shots(prompt).segments[:MAX_SHOTS], start=1):
@@ -38,18 +39,16 @@ def prompt_notes(prompt: str) -> list[PromptNote]:
         if offset < 0:
             continue
         cursor = offset + len(segment.text)
-        moves = all_camera_moves(segment.text)
-        distinct = [m for i, m in enumerate(moves) if m[2] not in {x[2] for x in moves[:i]}]
-        if len(distinct) < 2:
-            continue
-        first = distinct[0][2].value.replace("_", " ")
-        for start, end, move in distinct[1:]:
+        moves = move_sequence(segment.text)
+        played = ", then ".join(m[2].value.replace("_", " ") for m in moves[:MAX_MOVES_PER_SHOT])
+        for start, end, move, _speed in moves[MAX_MOVES_PER_SHOT:]:
             notes.append(
                 PromptNote(
                     CAMERA_MOVES_DROPPED,
-                    f"shot {number} names more than one camera move; this engine renders one "
-                    f"move per shot ({first}), not {move.value.replace('_', ' ')}: split the "
-                    "moves into shots (e.g. 'Shot 2: ...') to have both",
+                    f"shot {number} names more than {MAX_MOVES_PER_SHOT} camera moves; this "
+                    f"engine plays {MAX_MOVES_PER_SHOT} in sequence ({played}), not "
+                    f"{move.value.replace('_', ' ')}: split the moves into shots "
+                    "(e.g. 'Shot 2: ...') to have them all",
                     (offset + start, offset + end),
                 )
             )

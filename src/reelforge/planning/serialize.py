@@ -8,6 +8,7 @@ from typing import Any
 from reelforge.planning.model import (
     Action,
     ActionCue,
+    CameraCue,
     CameraMove,
     DialogueLine,
     Look,
@@ -29,6 +30,7 @@ def plan_from_dict(d: dict[str, Any]) -> ShotPlan:
         values["look"] = Look(values.get("look", Look.NONE))
         values["actions"] = tuple(_cue(a) for a in values.get("actions", ()))
         values["dialogue"] = tuple(_line(x) for x in values.get("dialogue", ()))
+        values["then"] = tuple(_camera_cue(c) for c in values.get("then", ()))
         for key, value in values.items():
             if isinstance(value, list):
                 values[key] = tuple(value)
@@ -47,6 +49,12 @@ def plan_from_dict(d: dict[str, Any]) -> ShotPlan:
         soundtrack=d.get("soundtrack"),
         beats=tuple(float(b) for b in d.get("beats", ())),
     )
+
+
+def _camera_cue(c: dict[str, Any] | CameraCue) -> CameraCue:
+    if isinstance(c, CameraCue):
+        return c
+    return CameraCue(move=CameraMove(c["move"]), speed=float(c.get("speed", 1.0)))
 
 
 def _cue(a: dict[str, Any] | ActionCue) -> ActionCue:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reelforge.planning.actions import find_actions
-from reelforge.planning.camera import find_camera, find_shake
+from reelforge.planning.camera import find_camera, find_shake, following_moves
 from reelforge.planning.dialogue import find_dialogue, speech_seconds
 from reelforge.planning.looks import find_letterbox, find_look
 from reelforge.planning.mentions import find_mentions, iter_mentions, mention_label
@@ -201,6 +201,7 @@ def plan_shots(
         indices = _unique([*own, *everywhere, *unmentioned])
         background = _background_mention(text, in_range) or default_background
         camera, speed = find_camera(text) or default_camera or UNNAMED_CAMERA
+        then = following_moves(text, camera) if camera is not CameraMove.STATIC else ()
         shake = find_shake(text)
         if shake is None:
             shake = default_shake or 0.0
@@ -208,7 +209,7 @@ def plan_shots(
             camera, speed = CameraMove.STATIC, 1.0  # "handheld" alone: a held camera, no move
         motion = _motion_video(text) or default_motion
         if motion is not None:
-            camera, speed = CameraMove.FROM_VIDEO, 1.0
+            camera, speed, then = CameraMove.FROM_VIDEO, 1.0, ()
         look = find_look(text) or look
         dialogue = find_dialogue(text)
         if i == 0 and preamble:
@@ -230,6 +231,7 @@ def plan_shots(
                 dialogue=dialogue,
                 motion_video=motion,
                 timed=timed[i],
+                then=then,
             )
         )
         start += length

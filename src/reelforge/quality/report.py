@@ -38,6 +38,7 @@ import numpy as np
 from reelforge.media.decode import load_audio, load_image
 from reelforge.media.loudness import TARGET_LUFS, integrated_loudness, to_db, true_peak
 from reelforge.media.probe import probe_media
+from reelforge.planning.camera import camera_steps
 from reelforge.planning.model import CameraMove, ShotPlan, Transition
 from reelforge.quality.frames import FrameMeasures, measure_frames
 from reelforge.spec import ReferenceKind
@@ -319,32 +320,48 @@ def _interior(plan: ShotPlan, frames: FrameMeasures, cuts: list[int]) -> list[li
 def _camera_checks(
     plan: ShotPlan, frames: FrameMeasures, cuts: list[int], measured: dict[str, Any]
 ) -> list[Check]:
+    """One check per camera move: a shot's single move, or each of the moves a shot plays in
+    sequence (`camera.shot1.move2`), judged on the frames of that move."""
     out = []
     per_shot = []
     for shot, idx in zip(plan.shots, _interior(plan, frames, cuts), strict=True):
-        x = float(sum(frames.dx[i] for i in idx))
-        y = float(sum(frames.dy[i] for i in idx))
-        z = float(sum(frames.dzoom[i] for i in idx))
-        motion = {"x": round(x, 4), "y": round(y, 4), "zoom": round(z, 4)}
-        seen = observed_move(x, y, z)
-        per_shot.append(
-            {"shot": shot.index + 1, "planned": shot.camera.value, **motion, "observed": seen}
-        )
-        name = f"camera.shot{shot.index + 1}"
-        if shot.camera not in EXPECTED_MOTION or not idx:
-            out.append(Check(name, None, motion, shot.camera.value, "not judged"))
-            continue
-        expected = EXPECTED_MOTION[shot.camera]
-        if expected is None:
-            ok = seen == "static"
-        else:
-            axis, sign = expected
-            value = {"x": x, "y": y, "zoom": z}[axis]
-            limit = ZOOM_THRESHOLD if axis == "zoom" else MOVE_THRESHOLD
-            ok = value * sign > limit
-        out.append(Check(name, ok, motion, shot.camera.value, f"observed {seen}"))
+        steps = camera_steps(shot)
+        entries = []
+        for k, (move, _speed, first, count) in enumerate(steps, start=1):
+            begin = shot.start_frame + first
+            own = [i for i in idx if begin + (1 if k > 1 else 0) <= i < begin + count]
+            name = f"camera.shot{shot.index + 1}" + (f".move{k}" if len(steps) > 1 else "")
+            check, entry = _move_check(name, move, own, frames)
+            out.append(check)
+            entries.append(entry)
+        first_entry = {"shot": shot.index + 1, **entries[0]}
+        if len(entries) > 1:
+            first_entry["moves"] = entries
+        per_shot.append(first_entry)
     measured["camera"] = per_shot
     return out
+
+
+def _move_check(
+    name: str, move: CameraMove, idx: list[int], frames: FrameMeasures
+) -> tuple[Check, dict[str, Any]]:
+    x = float(sum(frames.dx[i] for i in idx))
+    y = float(sum(frames.dy[i] for i in idx))
+    z = float(sum(frames.dzoom[i] for i in idx))
+    motion = {"x": round(x, 4), "y": round(y, 4), "zoom": round(z, 4)}
+    seen = observed_move(x, y, z)
+    entry = {"planned": move.value, **motion, "observed": seen}
+    if move not in EXPECTED_MOTION or not idx:
+        return Check(name, None, motion, move.value, "not judged"), entry
+    expected = EXPECTED_MOTION[move]
+    if expected is None:
+        ok = seen == "static"
+    else:
+        axis, sign = expected
+        value = {"x": x, "y": y, "zoom": z}[axis]
+        limit = ZOOM_THRESHOLD if axis == "zoom" else MOVE_THRESHOLD
+        ok = value * sign > limit
+    return Check(name, ok, motion, move.value, f"observed {seen}"), entry
 
 
 def observed_move(x: float, y: float, z: float) -> str:

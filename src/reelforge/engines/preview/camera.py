@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reelforge.planning.camera import camera_steps
 from reelforge.planning.model import CameraMove, Shot
 
 BACKGROUND_DEPTH = 1.0
@@ -154,16 +155,42 @@ def shot_views(
     shake = shake_offsets(n, fps, shot.shake, width, seed * 7919 + shot.index)
     layers: list[list[View]] = []
     for depth in (BACKGROUND_DEPTH, SUBJECT_DEPTH):
+        if shot.camera is CameraMove.FROM_VIDEO and path is not None:
+            moved = [path.at(f, depth) for f in range(n)]
+        else:
+            moved = sequence_views(shot, depth, width, height)
         views = []
-        for f in range(n):
-            if shot.camera is CameraMove.FROM_VIDEO and path is not None:
-                v = path.at(f, depth)
-            else:
-                v = view_at(shot.camera, shot.speed, progress_at(f, n), depth, width, height)
-            dx, dy = shake[f]
+        for v, (dx, dy) in zip(moved, shake, strict=True):
             views.append(View(v.zoom, v.x + dx, v.y + dy) if dx or dy else v)
         layers.append(pinned(views, pin_start, pin_end))
     return layers[0], layers[1]
+
+
+def sequence_views(shot: Shot, depth: float, width: int, height: int) -> list[View]:
+    """Every frame's view of the shot's moves played one after another: each move starts where
+    the one before it ended (its own motion added to that end state), and a path of several
+    moves is centred on the frame so no move drifts off the picture."""
+    steps = camera_steps(shot)
+    views: list[View] = []
+    for k, (move, speed, _first, frames) in enumerate(steps):
+        if k == 0:
+            views += [
+                view_at(move, speed, progress_at(f, frames), depth, width, height)
+                for f in range(frames)
+            ]
+            continue
+        held = views[-1] if views else IDENTITY
+        start = view_at(move, speed, 0.0, depth, width, height)
+        for f in range(frames):
+            # (f + 1): the first frame of a following move already moves (no repeated frame).
+            v = view_at(move, speed, (f + 1) / frames, depth, width, height)
+            zoom = held.zoom * v.zoom / start.zoom
+            views.append(View(zoom, held.x + v.x - start.x, held.y + v.y - start.y))
+    if len(steps) < 2 or not views:
+        return views
+    mid_x = (min(v.x for v in views) + max(v.x for v in views)) / 2.0
+    mid_y = (min(v.y for v in views) + max(v.y for v in views)) / 2.0
+    return [View(v.zoom, v.x - mid_x, v.y - mid_y) for v in views]
 
 
 def pinned(views: Sequence[View], start: bool, end: bool) -> list[View]:
