@@ -101,6 +101,7 @@ MODEL_NOT_AVAILABLE = "model_not_available"
 PROMPT_CAMERA_MOVES_DROPPED = "prompt.camera_moves_dropped"  # a warning on the job
 PROMPT_NO_VISUAL_REFERENCE = "prompt.no_visual_reference"  # a warning on the job
 PROMPT_SUPPLIED = "prompt.supplied"  # a warning on the job (Ark task without text)
+REFERENCES_AUDIO_NOT_HEARD = "references.audio_not_heard"  # a warning on the job
 MODERATION_INPUT_REFERENCE = "moderation.input.reference"
 MODERATION_INPUT_TEXT = "moderation.input.text"
 MODERATION_OUTPUT = "moderation.output"

@@ -71,3 +71,39 @@ def test_a_prompt_without_a_picture_is_told_what_the_preview_renders(client: Tes
     assert quote["warnings"][0]["param"] == "references"
     # An engine that makes its own pictures from text gets no such warning.
     assert client.post("/v1/videos/quote", json={**body, "model": "ok"}).json()["warnings"] == []
+
+
+def test_audio_on_a_silent_video_is_said_not_to_be_heard(client: TestClient) -> None:
+    import io
+    import wave
+
+    import numpy as np
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (320, 320), (200, 40, 40)).save(picture, "PNG")
+    sound = io.BytesIO()
+    with wave.open(sound, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        tone = 3000 * np.sin(np.linspace(0, 2 * np.pi * 440, 16000 * 2))
+        w.writeframes(tone.astype("<i2").tobytes())
+    files = [
+        ("image", ("a.png", picture.getvalue(), "image/png")),
+        ("audio", ("v.wav", sound.getvalue(), "audio/wav")),
+    ]
+    prompt = "@Image1 on a stage, @Audio1 as the voice"
+    form = {"model": "preview", "prompt": prompt, "seconds": "2", "generate_audio": "false"}
+    quote = client.post("/v1/videos/quote", data=form, files=files)
+    assert quote.status_code == 200, quote.text
+    (warning,) = quote.json()["warnings"]
+    assert warning["code"] == "references.audio_not_heard"
+    assert prompt[slice(*warning["span"])] == "@Audio1" and warning["param"] == "prompt"
+    heard = client.post("/v1/videos/quote", data={**form, "generate_audio": "true"}, files=files)
+    assert heard.json()["warnings"] == []
+    unnamed = client.post(
+        "/v1/videos/quote", data={**form, "prompt": "@Image1 on a stage"}, files=files
+    )
+    (warning,) = unnamed.json()["warnings"]
+    assert warning["param"] == "generate_audio" and "not heard" in warning["message"]

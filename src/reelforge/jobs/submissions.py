@@ -34,6 +34,7 @@ from reelforge.intake.rules import (
 from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.ports import AdmissionControl, Clock, JobStore, Moderation, Pricing
 from reelforge.jobs.service import JobService, Lifecycle
+from reelforge.planning.mentions import iter_mentions
 from reelforge.planning.notes import count_shots, prompt_notes
 from reelforge.planning.shots import MAX_SHOTS, choose_seconds
 from reelforge.platform.moderation import enforce_prompt, enforce_references
@@ -163,6 +164,7 @@ class Submissions:
                 *self._prompt_warnings(resolved, spec.prompt),
                 *self._reference_warnings(resolved, len(refs)),
                 *self._visual_warnings(resolved, refs),
+                *self._silent_audio_warnings(resolved, spec, refs),
             ),
         )
 
@@ -268,6 +270,39 @@ class Submissions:
                 "references",
             )
         ]
+
+    def _silent_audio_warnings(
+        self, resolved: ResolvedModel, spec: GenerationSpec, refs: tuple[StoredReference, ...]
+    ) -> list[JobWarning]:
+        """Audio references on a silent video are not heard: say so for each @AudioN the
+        prompt names (with its span), or once for audio that is not named."""
+        audio = sum(1 for r in refs if r.kind is ReferenceKind.AUDIO)
+        if spec.generate_audio or not audio or not self._models.follows_plan(resolved.engine):
+            return []
+        why = "generate_audio is false, so the video is silent"
+        timing = f"engine {resolved.engine} still times its cuts on the soundtrack's beats"
+        seen: set[int] = set()
+        out = []
+        for m in iter_mentions(spec.prompt):
+            if m.kind is ReferenceKind.AUDIO and m.index not in seen and m.index <= audio:
+                seen.add(m.index)
+                out.append(
+                    JobWarning(
+                        codes.REFERENCES_AUDIO_NOT_HEARD,
+                        f"{why}: @Audio{m.index} is not heard ({timing})",
+                        "prompt",
+                        (m.start, m.end),
+                    )
+                )
+        if not out:
+            out.append(
+                JobWarning(
+                    codes.REFERENCES_AUDIO_NOT_HEARD,
+                    f"{why}: the {audio} audio reference(s) are not heard ({timing})",
+                    "generate_audio",
+                )
+            )
+        return out
 
     def _prompt_warnings(self, resolved: ResolvedModel, prompt: str) -> list[JobWarning]:
         """What the engine's planner will leave out of the prompt (said on the job)."""
