@@ -24,8 +24,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/reelforge serve
 
+# Two worker processes (CI has 2 cores), each test file kept on one worker: module fixtures (live
+# servers, DBOS apps: one per process) stay whole. Set PYTEST_WORKERS=0 to run in one process.
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev
-	@$(BIN)/python -m pytest -q; rc=$$?; \
+	@$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 check: $(VENV)/.installed-dev
