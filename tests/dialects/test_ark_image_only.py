@@ -72,6 +72,7 @@ def test_a_first_frame_alone(base_url: str, sdk: str) -> None:
     check_declared_fields(TASK_TYPES[sdk], body, "task")
     assert body["revised_prompt"] == "Animate @Image1."
     assert body["priority"] == 0 and body["ratio"] == "16:9" and body["resolution"] == "720p"
+    assert [w["code"] for w in body["warnings"]] == ["prompt.supplied"]  # also on the task
     video = requests.get(task.content.video_url, timeout=10)
     assert_mp4(video.content, seconds=2, width=1280, height=720)
     native = requests.get(f"{base_url}/v1/videos/{created.id}", headers=AUTH).json()

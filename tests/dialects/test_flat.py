@@ -125,6 +125,7 @@ def test_seed_curl_example_runs_unchanged(flat: Flat) -> None:
     data = requests.get(done["output"], timeout=30).content
     native = flat.session.get(f"{flat.base_url}/v1/videos/{done['id']}").json()
     assert_mp4(data, seconds=float(native["seconds"]), width=1280, height=720)
+    assert done["warnings"] == native["warnings"]  # the same list in both dialects
 
 
 def test_webhook_body_arrives_as_documented(flat: Flat) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from reelforge.core.job import Job, JobError, JobStatus
 from reelforge.jobs.views import JobView
+from reelforge.presenters.common import job_warnings
 from reelforge.spec import ReferenceKind
 
 ARK_DIALECT = "ark"
@@ -86,6 +87,7 @@ def task_object(view: JobView) -> dict[str, Any]:
         "tools": [],
         "usage": {"completion_tokens": used, "total_tokens": used},
         "engine": job.resolved.label,
+        "warnings": job_warnings(job),
     }
 
 

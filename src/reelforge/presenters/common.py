@@ -32,6 +32,12 @@ def job_error(job: Job) -> dict[str, Any] | None:
     }
 
 
+def job_warnings(job: Job) -> list[dict[str, Any]]:
+    """What in the request was not rendered as asked, `[{code, message, param, span}]`: every
+    dialect's task object carries it (a reelforge extension where the vendor has no field)."""
+    return [w.to_dict() for w in job.warnings]
+
+
 def job_seconds(job: Job) -> float | None:
     """Seconds delivered (or asked for while it renders); None while `auto` is undecided."""
     seconds = job.output_seconds or job.seconds

@@ -8,7 +8,7 @@ from typing import Any
 from reelforge.core.job import JobStatus
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.views import JobView
-from reelforge.presenters.common import job_error, status_words
+from reelforge.presenters.common import job_error, job_warnings, status_words
 
 DIALECT = "eachlabs"
 
@@ -62,7 +62,9 @@ def prediction(view: JobView) -> dict[str, Any]:
             "end_user_id": job.end_user_id,
         },
         "output": view.url("video"),
-        "logs": None,
+        # each::labs' place for messages about a run: the warnings, one line each
+        "logs": "\n".join(f"warning {w.code}: {w.message}" for w in job.warnings) or None,
+        "warnings": job_warnings(job),
         "progress": int(job.progress),
         "metrics": {
             "predict_time": predict_time,

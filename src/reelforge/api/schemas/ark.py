@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelforge.api.schemas.native import VideoWarning
+
 _TASK_ID = "cgt-6a1c2f0b9d4e4b7f8a3c5d2e1f0a9b8c"
 
 
@@ -99,6 +101,10 @@ class Task(_Open):
     usage: TaskUsage = Field(description="Tokens, by Ark's formula.")
     engine: str | None = Field(
         None, description="reelforge: the engine that renders it.", examples=["preview"]
+    )
+    warnings: list[VideoWarning] = Field(
+        default_factory=list,
+        description="reelforge: what in the request was not rendered as asked (empty if nothing).",
     )
 
 

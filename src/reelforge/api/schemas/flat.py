@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelforge.api.common.dialect_common import FlatShape
+from reelforge.api.schemas.native import VideoWarning
 
 _ID = "video_6a1c2f0b9d4e4b7f8a3c5d2e1f0a9b8c"
 _URL = "http://127.0.0.1:8000/v1/videos/video_.../content?variant=video&expires=...&signature=..."
@@ -71,6 +72,11 @@ class Seed000Created(_Open):
 class Seed000Status(Seed000Created):
     """A seed 000 job."""
 
+    warnings: list[VideoWarning] = Field(
+        default_factory=list,
+        description="reelforge: what in the request was not rendered as asked (empty if nothing).",
+    )
+
     video_url: str | None = Field(
         None, description="Signed MP4 link once completed.", examples=[_URL]
     )
@@ -92,6 +98,11 @@ class VideoLink(_Open):
 
 class Seed001Task(Seed001Created):
     """A seed 001 task."""
+
+    warnings: list[VideoWarning] = Field(
+        default_factory=list,
+        description="reelforge: what in the request was not rendered as asked (empty if nothing).",
+    )
 
     model: str = Field(description="The model asked for.", examples=["seedance-2.0"])
     video_url: str | None = Field(None, description="Signed MP4 link once completed.")
@@ -121,6 +132,11 @@ class Seed002Metadata(_Open):
 class Seed002Generation(Seed002Created):
     """A seed 002 generation."""
 
+    warnings: list[VideoWarning] = Field(
+        default_factory=list,
+        description="reelforge: what in the request was not rendered as asked (empty if nothing).",
+    )
+
     output_url: str | None = Field(None, description="Signed MP4 link once complete.")
     metadata: Seed002Metadata = Field(description="The output's properties.")
     error: ErrorSummary | None = Field(None, description="Why it failed.")
@@ -136,6 +152,11 @@ class Seed004Created(_Open):
 
 class Seed004Generation(Seed004Created):
     """A seed 004 / AtlasCloud generation."""
+
+    warnings: list[VideoWarning] = Field(
+        default_factory=list,
+        description="reelforge: what in the request was not rendered as asked (empty if nothing).",
+    )
 
     object: str = Field(description="Always `video.generation`.")
     model: str = Field(description="The model asked for.", examples=["seedance-2.0"])
@@ -171,6 +192,11 @@ class PredictionUrls(_Open):
 
 class Prediction(_Open):
     """An each::labs prediction."""
+
+    warnings: list[VideoWarning] = Field(
+        default_factory=list,
+        description="reelforge: what in the request was not rendered as asked (empty if nothing).",
+    )
 
     id: str = Field(description="The prediction's id.", examples=[_ID])
     predictionID: str = Field(description="Same as `id`.", examples=[_ID])

@@ -23,7 +23,7 @@ from reelforge.api.common.dialect_router import DialectRouter
 from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.views import JobView
-from reelforge.presenters.common import job_error, status_words
+from reelforge.presenters.common import job_error, job_warnings, status_words
 
 PREFIX = "/seedance/v1"
 SHAPE = FlatShape(dialect="seed000", images=("reference_images",))
@@ -48,6 +48,7 @@ def present(view: JobView) -> dict[str, Any]:
         "code": err["code"] if err else None,
         "progress": int(job.progress),
         "created_at": int(job.created_at),
+        "warnings": job_warnings(job),
     }
 
 

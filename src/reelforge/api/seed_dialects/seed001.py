@@ -26,7 +26,7 @@ from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, Submis
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.views import JobView
 from reelforge.logs import request_id_var
-from reelforge.presenters.common import job_error, status_words
+from reelforge.presenters.common import job_error, job_warnings, status_words
 
 PREFIX = "/v2/generate/video"
 SHAPE = FlatShape(
@@ -69,6 +69,7 @@ def present(view: JobView) -> dict[str, Any]:
         "error": job_error(job),
         "progress": int(job.progress),
         "created_at": int(job.created_at),
+        "warnings": job_warnings(job),
     }
 
 

@@ -31,7 +31,7 @@ from reelforge.api.deps import (
 )
 from reelforge.errors import ReelforgeError
 from reelforge.jobs.views import JobView
-from reelforge.presenters.common import job_error, job_seconds, status_words
+from reelforge.presenters.common import job_error, job_seconds, job_warnings, status_words
 from reelforge.storage.base import Storage
 
 PREFIX = "/v1/bytedance/seedance-2.0/reference-to-video"
@@ -74,6 +74,7 @@ def present(view: JobView, storage: Storage) -> dict[str, Any]:
         "error": job_error(job),
         "progress": int(job.progress),
         "created_at": int(job.created_at),
+        "warnings": job_warnings(job),
     }
 
 

@@ -44,7 +44,7 @@ from reelforge.core.job import Job
 from reelforge.errors import InvalidRequest
 from reelforge.jobs.submissions import Submissions
 from reelforge.jobs.views import JobView
-from reelforge.presenters.common import job_error, job_seconds, status_words
+from reelforge.presenters.common import job_error, job_seconds, job_warnings, status_words
 from reelforge.spec import FPS, ReferenceRole
 from reelforge.store.key_repository import ApiKeyRecord
 
@@ -132,6 +132,7 @@ def present(view: JobView) -> dict[str, Any]:
         "seed": job.seed,
         "created_at": int(job.created_at),
         "completed_at": int(job.completed_at) if job.completed_at else None,
+        "warnings": job_warnings(job),
     }
 
 
