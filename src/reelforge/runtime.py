@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from reelforge.engines.registry import EngineRegistry
 from reelforge.intake.references import ReferenceIntake
+from reelforge.jobs.batches import BatchService
 from reelforge.jobs.directory import ModelDirectory
 from reelforge.jobs.engine_host import EngineHosts
 from reelforge.jobs.fleet import Fleet
@@ -27,11 +28,13 @@ from reelforge.platform.keys import KeyRing
 from reelforge.platform.moderation import ModerationPolicy, open_policy
 from reelforge.platform.pricing import PriceTable
 from reelforge.platform.webhooks import WebhookConfig, WebhookDispatcher, open_webhooks
+from reelforge.presenters.batches import batch_event_body
 from reelforge.presenters.webhook_bodies import WEBHOOK_BODIES
 from reelforge.settings import Settings
 from reelforge.storage.base import Storage
 from reelforge.storage.registry import open_storage
 from reelforge.storage.signing import UrlSigner, signing_secret
+from reelforge.store.batch_repository import BatchRepository
 from reelforge.store.database import open_database
 from reelforge.store.file_repository import FileRepository
 from reelforge.store.job_repository import JobRepository
@@ -62,6 +65,7 @@ class Runtime:
     events: WebhookEvents
     workflows: JobWorkflows
     engines: EngineRegistry
+    batches: BatchService
 
 
 def build_runtime(
@@ -149,6 +153,11 @@ def build_runtime(
         assess_quality=settings.quality_reports,
     )  # fmt: skip
     service.attach_queue(workflows)
+    batches = BatchService(
+        BatchRepository(database), submissions, service, intake,
+        events=webhooks, event_body=batch_event_body, currency=prices.currency,
+    )  # fmt: skip
+    service.add_notifier(batches)  # a job that ends frees a slot: the batches look again
     return Runtime(
         settings=settings, database=database, storage=storage, signer=signer,
         keys=KeyRing(KeyRepository(database, secret_box),
@@ -156,7 +165,7 @@ def build_runtime(
         files=files, intake=intake, jobs=service, submissions=submissions, views=views,
         prices=prices, credits=credits, webhooks=webhooks, workflows=workflows, engines=engines,
         readiness=readiness, models=models, directory=directory,
-        events=events,
+        events=events, batches=batches,
     )  # fmt: skip
 
 
@@ -191,6 +200,7 @@ class Background:
             poll_seconds=settings.queue_poll_seconds,
         )
         self._runtime.jobs.reenqueue_unfinished()
+        self._runtime.batches.launch(settings.queue_poll_seconds)
         if self._runs_workers and settings.prewarm_engines:
             engines = self._runtime.engines
             default = settings.default_model.partition(":")[0]
@@ -218,6 +228,7 @@ class Background:
         """Stop everything, also after a start that failed half-way; one part failing to stop
         does not keep the others running."""
         steps: list[Callable[[], object]] = [
+            self._runtime.batches.stop,
             self._janitor.stop,
             self._runtime.webhooks.stop,
             self._runtime.workflows.shutdown,

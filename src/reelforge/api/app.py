@@ -16,6 +16,7 @@ from reelforge.api.admin.routes import router as keys_router
 from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import ark_error_body
 from reelforge.api.ark.routes import router as ark_router
+from reelforge.api.batches.routes import router as batches_router
 from reelforge.api.body_guard import BodyGuard
 from reelforge.api.body_limit import BodyLimit
 from reelforge.api.common.dialect_router import install_dialect
@@ -127,7 +128,7 @@ def create_app(
                 keys=runtime.keys, intake=runtime.intake, files=runtime.files,
                 credits=runtime.credits, prices=runtime.prices, webhooks=runtime.webhooks,
                 downloads=Downloads(runtime.storage, runtime.signer), database=runtime.database,
-                models=runtime.directory,
+                models=runtime.directory, batches=runtime.batches,
             )  # fmt: skip
             yield
         finally:
@@ -168,7 +169,7 @@ def create_app(
 
     for router in (
         health_router, metrics_router, videos_router, files_router, keys_router, usage_router,
-        models_router,
+        models_router, batches_router,
     ):  # fmt: skip
         app.include_router(router)
     app.include_router(webhooks_router)

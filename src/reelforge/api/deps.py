@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from reelforge.intake.references import ReferenceIntake
+from reelforge.jobs.batches import BatchService
 from reelforge.jobs.directory import ModelDirectory
 from reelforge.jobs.service import JobService
 from reelforge.jobs.submissions import Submissions
@@ -77,6 +78,7 @@ PricesDep = Annotated[PriceTable, Depends(_service("prices", PriceTable))]
 WebhooksDep = Annotated[WebhookDispatcher, Depends(_service("webhooks", WebhookDispatcher))]
 DownloadsDep = Annotated[Downloads, Depends(_service("downloads", Downloads))]
 ModelsDep = Annotated[ModelDirectory, Depends(_service("models", ModelDirectory))]
+BatchesDep = Annotated[BatchService, Depends(_service("batches", BatchService))]
 DatabaseDep = Annotated[sa.Engine, Depends(_service("database", sa.Engine))]
 
 

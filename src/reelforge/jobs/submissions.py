@@ -173,11 +173,17 @@ class Submissions:
     # ---- creating ----------------------------------------------------------------------
 
     def submit(
-        self, owner_key_id: str, spec: GenerationSpec, *, idempotency_key: str | None = None
+        self,
+        owner_key_id: str,
+        spec: GenerationSpec,
+        *,
+        idempotency_key: str | None = None,
+        check_price: Callable[[PreparedRequest], None] | None = None,
     ) -> Job:
         """Validate, store and enqueue a job. With an `idempotency_key`, the same key and
         request give the same job (also while the first request is still in flight); the same
-        key with another request is a 409."""
+        key with another request is a 409. `check_price` sees the priced request before it is
+        admitted and may raise to refuse it (a batch's `max_cost`: `jobs.batches`)."""
         _check_idempotency_key(idempotency_key)
         request_hash = spec_fingerprint(spec) if idempotency_key else None
         resolved = self.validate(spec)
@@ -195,6 +201,8 @@ class Submissions:
             if replay is not None:
                 return self._jobs.load(replay)
         prepared = self._prepare(owner_key_id, spec, resolved)
+        if check_price is not None:
+            check_price(prepared)
         return self._insert(owner_key_id, prepared, idempotency_key, request_hash)
 
     def remix(

@@ -54,7 +54,8 @@ def _column_values(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _job(row: sa.Row[tuple[object, ...]]) -> Job:
+def job_from_row(row: sa.Row[tuple[object, ...]]) -> Job:
+    """A `jobs` row as a Job (also for other repositories' joins)."""
     m = row._mapping
     s = m["spec"]
     return Job(
@@ -117,7 +118,7 @@ class JobRepository:
                     row = conn.execute(sa.select(jobs).where(jobs.c.id == existing)).first()
                     if row is None:  # the replayed job was removed meanwhile: a bug, not input
                         raise RuntimeError(f"idempotent replay of a missing job {existing}")
-                    return _job(row)
+                    return job_from_row(row)
             conn.execute(
                 jobs.insert().values(
                     id=job.id,
@@ -142,7 +143,7 @@ class JobRepository:
     def get(self, job_id: str) -> Job | None:
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
-        return _job(row) if row else None
+        return job_from_row(row) if row else None
 
     def page(
         self,
@@ -164,7 +165,7 @@ class JobRepository:
             jobs.c.created_at.asc(), jobs.c.id.asc())  # fmt: skip
         with self._engine.connect() as conn:
             rows = conn.execute(q.order_by(*order).limit(limit)).all()
-        return [_job(r) for r in rows]
+        return [job_from_row(r) for r in rows]
 
     def transition(
         self, job_id: str, src: frozenset[JobStatus] | set[JobStatus], dst: JobStatus, **values: Any
@@ -206,7 +207,7 @@ class JobRepository:
             rows = conn.execute(
                 sa.select(jobs).where(jobs.c.status == JobStatus.QUEUED.value)
             ).all()
-        found = [_job(r) for r in rows]
+        found = [job_from_row(r) for r in rows]
         return [j for j in found if j.execution_deadline is not None and j.execution_deadline < now]
 
     def outputs_past_retention(self, now: float) -> list[str]:

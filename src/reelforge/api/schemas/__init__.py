@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 from pydantic import BaseModel
 
 from reelforge.api.eachlabs import routes as eachlabs
-from reelforge.api.schemas import ark, flat, native, platform
+from reelforge.api.schemas import ark, batches, flat, native, platform
 from reelforge.api.seed_dialects import seed000, seed001, seed002, seed004
 
 Media = dict[str, dict[str, Any]]
@@ -42,6 +42,7 @@ EVENTS: Media = {
 _V = "/v1/videos"
 _ARK = "/api/v3/contents/generations/tasks"
 _OA = "/openai/v1/videos"
+_B = "/v1/batches"
 
 RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("post", _V): {"202": native.Video},
@@ -92,6 +93,12 @@ RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("get", "/v1/usage"): {"200": platform.UsageReport},
     ("get", _V + "/{video_id}/webhooks"): {"200": platform.WebhookEvents},
     ("post", _V + "/{video_id}/webhooks/{event_id}/redeliver"): {"202": platform.WebhookDelivery},
+    ("post", _B): {"202": batches.BatchObject},
+    ("get", _B): {"200": batches.BatchList},
+    ("get", _B + "/{batch_id}"): {"200": batches.BatchObject},
+    ("get", _B + "/{batch_id}/results"): {"200": batches.RESULTS},
+    ("post", _B + "/{batch_id}/cancel"): {"200": batches.BatchObject},
+    ("get", _B + "/{batch_id}/webhooks"): {"200": platform.WebhookEvents},
 }
 """(method, path) -> status -> the body's model (or media types)."""
 
