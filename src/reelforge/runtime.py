@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from reelforge.engines.registry import EngineRegistry
 from reelforge.intake.references import ReferenceIntake
 from reelforge.jobs.batches import BatchService
-from reelforge.jobs.batches import BatchService
 from reelforge.jobs.directory import ModelDirectory
 from reelforge.jobs.engine_host import EngineHosts
 from reelforge.jobs.fleet import Fleet
@@ -30,13 +29,11 @@ from reelforge.platform.moderation import ModerationPolicy, open_policy
 from reelforge.platform.pricing import PriceTable
 from reelforge.platform.webhooks import WebhookConfig, WebhookDispatcher, open_webhooks
 from reelforge.presenters.batches import batch_event_body
-from reelforge.presenters.batches import batch_event_body
 from reelforge.presenters.webhook_bodies import WEBHOOK_BODIES
 from reelforge.settings import Settings
 from reelforge.storage.base import Storage
 from reelforge.storage.registry import open_storage
 from reelforge.storage.signing import UrlSigner, signing_secret
-from reelforge.store.batch_repository import BatchRepository
 from reelforge.store.batch_repository import BatchRepository
 from reelforge.store.database import open_database
 from reelforge.store.file_repository import FileRepository
@@ -68,7 +65,6 @@ class Runtime:
     events: WebhookEvents
     workflows: JobWorkflows
     engines: EngineRegistry
-    batches: BatchService
     batches: BatchService
 
 
@@ -204,7 +200,6 @@ class Background:
             poll_seconds=settings.queue_poll_seconds,
         )
         self._runtime.jobs.reenqueue_unfinished()
-        self._runtime.batches.launch(settings.queue_poll_seconds)
         self._runtime.batches.launch(settings.queue_poll_seconds)
         if self._runs_workers and settings.prewarm_engines:
             engines = self._runtime.engines

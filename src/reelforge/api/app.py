@@ -17,7 +17,6 @@ from reelforge.api.ark import ARK_PREFIX
 from reelforge.api.ark.errors import ark_error_body
 from reelforge.api.ark.routes import router as ark_router
 from reelforge.api.batches.routes import router as batches_router
-from reelforge.api.batches.routes import router as batches_router
 from reelforge.api.body_guard import BodyGuard
 from reelforge.api.body_limit import BodyLimit
 from reelforge.api.common.dialect_router import install_dialect

@@ -15,7 +15,6 @@ from fastapi import Depends, Request
 
 from reelforge.intake.references import ReferenceIntake
 from reelforge.jobs.batches import BatchService
-from reelforge.jobs.batches import BatchService
 from reelforge.jobs.directory import ModelDirectory
 from reelforge.jobs.service import JobService
 from reelforge.jobs.submissions import Submissions
@@ -79,7 +78,6 @@ PricesDep = Annotated[PriceTable, Depends(_service("prices", PriceTable))]
 WebhooksDep = Annotated[WebhookDispatcher, Depends(_service("webhooks", WebhookDispatcher))]
 DownloadsDep = Annotated[Downloads, Depends(_service("downloads", Downloads))]
 ModelsDep = Annotated[ModelDirectory, Depends(_service("models", ModelDirectory))]
-BatchesDep = Annotated[BatchService, Depends(_service("batches", BatchService))]
 BatchesDep = Annotated[BatchService, Depends(_service("batches", BatchService))]
 DatabaseDep = Annotated[sa.Engine, Depends(_service("database", sa.Engine))]
 

@@ -43,7 +43,6 @@ _V = "/v1/videos"
 _ARK = "/api/v3/contents/generations/tasks"
 _OA = "/openai/v1/videos"
 _B = "/v1/batches"
-_B = "/v1/batches"
 
 RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("post", _V): {"202": native.Video},
