@@ -37,6 +37,7 @@ from reelforge.api.seed_dialects.seed004 import router as seed004_router
 from reelforge.api.usage.routes import router as usage_router
 from reelforge.api.videos.routes import router as videos_router
 from reelforge.api.videos.webhook_routes import router as webhooks_router
+from reelforge.api.web.routes import router as web_router
 from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import InvalidRequest
 from reelforge.logs import install_access_log_redaction, request_id_var
@@ -173,6 +174,7 @@ def create_app(
     ):  # fmt: skip
         app.include_router(router)
     app.include_router(webhooks_router)
+    app.include_router(web_router)  # `/`: the playground and gallery (reelforge/web/)
     app.include_router(openai_router)  # /openai/v1/videos: OpenAI's codes and defaults
     app.include_router(ark_router)
     register_error_renderer(app, ARK_PREFIX, ark_error_body)
