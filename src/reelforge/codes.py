@@ -55,6 +55,10 @@ INVALID_REFERENCE_URL_TOO_MANY_REDIRECTS = "invalid_reference.url_too_many_redir
 INVALID_REFERENCE_URL_UNRESOLVABLE = "invalid_reference.url_unresolvable"
 INVALID_REQUEST = "invalid_request"
 INVALID_REQUEST_ASPECT_RATIO = "invalid_request.aspect_ratio"
+# `alpha: true` without an alpha codec (prores_4444, vp9), or an alpha codec without it
+INVALID_REQUEST_ALPHA = "invalid_request.alpha"
+# `alpha: true` on an engine that cannot render the subjects on transparency
+INVALID_REQUEST_ALPHA_UNSUPPORTED = "invalid_request.alpha_unsupported"
 INVALID_REQUEST_BATCH_CUSTOM_ID = "invalid_request.batch_custom_id"
 INVALID_REQUEST_BATCH_EMPTY = "invalid_request.batch_empty"
 INVALID_REQUEST_BATCH_TAKES = "invalid_request.batch_takes"

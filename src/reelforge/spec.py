@@ -13,10 +13,15 @@ class Resolution(StrEnum):
     P480 = "480p"
     P720 = "720p"
     P1080 = "1080p"
+    P2160 = "2160p"  # 4K UHD: 3840x2160 at 16:9; past the hosted services (native API only)
 
     @property
     def short_side(self) -> int:
         return int(self.value[:-1])
+
+
+# What the hosted services offer: the vendor dialects and an engine without limits of its own.
+HOSTED_RESOLUTIONS = (Resolution.P480, Resolution.P720, Resolution.P1080)
 
 
 class AspectRatio(StrEnum):
@@ -39,6 +44,18 @@ class AspectRatio(StrEnum):
 class Codec(StrEnum):
     H264 = "h264"
     H265 = "h265"
+    # With `alpha: true` only: the subjects on a transparent background, for compositing.
+    PRORES_4444 = "prores_4444"  # QuickTime .mov, yuva444p10le, AAC
+    VP9 = "vp9"  # WebM, yuva420p, Opus
+
+    @property
+    def alpha(self) -> bool:
+        """Whether this codec carries an alpha channel (and only then is it allowed)."""
+        return self in (Codec.PRORES_4444, Codec.VP9)
+
+    @property
+    def container(self) -> str:
+        return {Codec.PRORES_4444: "mov", Codec.VP9: "webm"}.get(self, "mp4")
 
 
 class ReferenceKind(StrEnum):
@@ -55,7 +72,10 @@ class ReferenceRole(StrEnum):
 
 FPS = 24
 MIN_SECONDS = 1
-MAX_SECONDS = 15
+MAX_SECONDS = 15  # the hosted services' longest clip (and every vendor dialect's)
+# The native API's longest clip: past MAX_SECONDS by planned continuation, on the engines whose
+# limits allow it (`EngineLimits.max_seconds`).
+MAX_CONTINUATION_SECONDS = 60
 DEFAULT_SECONDS = 5
 
 
@@ -176,3 +196,5 @@ class GenerationSpec:
     # Exact output pixels (width, height) when the client named a size outside the table (an
     # `EXACT_SIZES` one, or a remix keeping its source's); None: `output_size(resolution, ...)`.
     size: tuple[int, int] | None = None
+    # The subjects on a transparent background; only with an alpha codec (prores_4444, vp9).
+    alpha: bool = False

@@ -52,10 +52,20 @@ def test_models_list_engines_and_aliases_with_limits_and_prices(
         "audio": 3,
         "model_sees": None,
     }
-    assert preview["accepts"]["resolutions"] == ["480p", "720p", "1080p"]
-    assert set(preview["pricing"]["per_second"]) == {"480p", "720p", "1080p"}
+    # Past the hosted limits (issue 16 item 6): 4K, 60 s by continuation, alpha output.
+    assert preview["accepts"]["resolutions"] == ["480p", "720p", "1080p", "2160p"]
+    assert set(preview["pricing"]["per_second"]) == {"480p", "720p", "1080p", "2160p"}
+    assert preview["pricing"]["per_second"]["2160p"] > preview["pricing"]["per_second"]["1080p"]
+    assert preview["accepts"]["seconds"] == {"min": 1, "max": 60, "auto": True}
+    assert preview["accepts"]["alpha"] is True
+    assert preview["accepts"]["codecs"] == ["h264", "h265", "prores_4444", "vp9"]
     wan = models["wan-vace"]
     assert wan["ready"] is False and "engine_wan_vace_model" in wan["reason"]
+    # A diffusion engine keeps the hosted limits: no 2160p, 15 s, no alpha.
+    assert wan["accepts"]["resolutions"] == ["480p", "720p", "1080p"]
+    assert set(wan["pricing"]["per_second"]) == {"480p", "720p", "1080p"}
+    assert wan["accepts"]["seconds"]["max"] == 15
+    assert wan["accepts"]["alpha"] is False and wan["accepts"]["codecs"] == ["h264", "h265"]
     assert wan["accepts"]["references"]["video"] == 1
     assert [p["name"] for p in wan["details"]["presets"]][:2] == ["fast", "pro"]
     assert models["minimax-h3"]["accepts"]["references"]["model_sees"] == 12

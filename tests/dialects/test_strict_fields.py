@@ -58,6 +58,7 @@ SHOWN = {
     "size": ("size", "480x480"),
     "seed": ("seed", 7), "generate_audio": ("generate_audio", False),
     "codec": ("codec", "h265"), "metadata": ("metadata", {"order": "42"}),
+    "alpha": ("container", "webm"),
     "end_user_id": ("end_user_id", "u1"), "safety_identifier": ("end_user_id", "u1"),
     "model": ("model", "ok"),
 }  # fmt: skip
@@ -112,6 +113,9 @@ DIALECTS = [
             "references": {"references": [{"type": "image", "url": IMG, "role": "reference"}]},
             "generate_audio": {"generate_audio": False}, "seed": {"seed": 7},
             "codec": {"codec": "h265"}, "return_last_frame": {"return_last_frame": True},
+            # alpha output: with an alpha codec, on an engine that renders it (preview)
+            "alpha": {"alpha": True, "codec": "vp9", "model": "preview",
+                      "references": [{"type": "image", "url": IMG}]},
             "webhook_url": {"webhook_url": HOOK},
             "webhook_progress": {"webhook_progress": True, "webhook_url": HOOK},
             "metadata": {"metadata": {"order": "42"}}, "end_user_id": {"end_user_id": "u1"},

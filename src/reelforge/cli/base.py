@@ -90,8 +90,9 @@ def progress_bar() -> Progress:
 def _check_seconds(value: str | None) -> str | None:
     if value is None or value == "auto":
         return value
-    if not value.isdigit() or not 1 <= int(value) <= 15:
-        raise typer.BadParameter("an integer 1..15 or 'auto'")
+    # past 15 s (up to 60) by planned continuation, where the engine's limits allow it
+    if not value.isdigit() or not 1 <= int(value) <= 60:
+        raise typer.BadParameter("an integer 1..60 or 'auto'")
     return value
 
 
@@ -143,7 +144,7 @@ AudioOpt = Annotated[
 ]
 SecondsOpt = Annotated[
     str | None,
-    typer.Option("--seconds", callback=_check_seconds, help="Duration, 1..15 or 'auto'."),
+    typer.Option("--seconds", callback=_check_seconds, help="Duration, 1..60 or 'auto'."),
 ]
 ResolutionOpt = Annotated[Resolution | None, typer.Option("--resolution")]
 AspectOpt = Annotated[AspectRatio | None, typer.Option("--aspect-ratio")]
@@ -151,6 +152,14 @@ CodecOpt = Annotated[Codec | None, typer.Option("--codec")]
 SeedOpt = Annotated[int | None, typer.Option("--seed")]
 NoAudioOpt = Annotated[bool, typer.Option("--no-audio", help="Render a silent video.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name or alias.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from reelforge import __version__
+
+        typer.echo(f"reelforge {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -167,6 +176,15 @@ def _main(
             help="API key; default: <REELFORGE_DATA_DIR or ./data>/admin_key.",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = _Context(url=url, api_key=api_key)
 

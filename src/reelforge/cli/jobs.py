@@ -46,7 +46,12 @@ from reelforge.spec import (
 @app.command()
 def generate(
     prompt: PromptOpt,
-    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="MP4 to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", dir_okay=False, help="Video to write (MP4, .mov / .webm if --alpha)."
+        ),
+    ],
     image: ImageOpt = None,
     video: VideoOpt = None,
     audio: AudioOpt = None,
@@ -57,6 +62,13 @@ def generate(
     seed: SeedOpt = None,
     no_audio: NoAudioOpt = False,
     model: ModelOpt = None,
+    alpha: Annotated[
+        bool,
+        typer.Option(
+            "--alpha",
+            help="The subjects on a transparent background (with --codec prores_4444 or vp9).",
+        ),
+    ] = False,
 ) -> None:
     """Render one video locally, without a server."""
     secs = seconds_value(seconds)
@@ -83,6 +95,7 @@ def generate(
         generate_audio=not no_audio,
         seed=seed,
         codec=codec or Codec.H264,
+        alpha=alpha,
     )
     from reelforge.oneshot import generate_file
 

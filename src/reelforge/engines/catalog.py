@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelforge.engines.diffusion.presets import ENGINE_PRESETS
 from reelforge.engines.limits import EngineLimits
+from reelforge.spec import MAX_CONTINUATION_SECONDS, Resolution
 
 if TYPE_CHECKING:
     from reelforge.engines.base import Engine
@@ -93,6 +94,10 @@ ENGINES: dict[str, EngineEntry] = {
         name="preview",
         summary="CPU compositor that animates the references (not a generative model)",
         build=_preview,
+        # 2160p, up to 60 s by planned continuation, and alpha output (render_alpha).
+        limits=EngineLimits(
+            resolutions=tuple(Resolution), max_seconds=MAX_CONTINUATION_SECONDS, alpha=True
+        ),
         docs="docs/engines.md#preview",
         follows_plan=True,
     ),

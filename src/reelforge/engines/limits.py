@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from reelforge import codes
 from reelforge.errors import InvalidReference, InvalidRequest
-from reelforge.spec import MAX_SECONDS, MIN_SECONDS, ReferenceKind, Resolution
+from reelforge.spec import (
+    HOSTED_RESOLUTIONS,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    Codec,
+    ReferenceKind,
+    Resolution,
+)
 
 
 @dataclass(frozen=True)
@@ -18,10 +25,20 @@ class EngineLimits:
     # The references the model itself sees at once, when fewer than the kinds add up to: more
     # are accepted, and the job's warnings say that the engine leaves some out.
     model_sees: int | None = None
-    resolutions: tuple[Resolution, ...] = tuple(Resolution)
+    # 2160p only where the engine's entry says so (the hosted services stop at 1080p).
+    resolutions: tuple[Resolution, ...] = HOSTED_RESOLUTIONS
     min_seconds: int = MIN_SECONDS
+    # Past MAX_SECONDS (up to spec.MAX_CONTINUATION_SECONDS) only where the entry says so: the
+    # planner continues the clip in more shots with the same subjects and plate.
     max_seconds: int = MAX_SECONDS
     audio_out: bool = True  # the engine (or its soundtrack path) makes audio
+    # It renders the subjects alone on a transparent background (`render_alpha`), for the alpha
+    # codecs (prores_4444, vp9).
+    alpha: bool = False
+
+    @property
+    def codecs(self) -> tuple[Codec, ...]:
+        return tuple(c for c in Codec if self.alpha or not c.alpha)
 
     def most(self, kind: ReferenceKind) -> int:
         return {
@@ -38,6 +55,7 @@ def check_engine_limits(
     kinds: Sequence[ReferenceKind],
     resolution: Resolution,
     seconds: int | None,
+    alpha: bool = False,
 ) -> None:
     """Raise naming the field when the request asks more of `engine` than it takes. `kinds`:
     the kind of each reference in request order (the error points at the first one over)."""
@@ -67,6 +85,14 @@ def check_engine_limits(
             f"asked {seconds}",
             code=codes.INVALID_REQUEST_SECONDS,
             param="seconds",
+        )
+    if alpha and not limits.alpha:
+        raise InvalidRequest(
+            f"engine {engine} cannot render alpha (the subjects on a transparent background); "
+            "alpha: true needs an engine whose GET /v1/models entry lists prores_4444 and vp9 "
+            "in accepts.codecs (the preview engine does)",
+            code=codes.INVALID_REQUEST_ALPHA_UNSUPPORTED,
+            param="alpha",
         )
 
 

@@ -33,14 +33,15 @@ from reelforge.intake.rules import (
 )
 from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.ports import AdmissionControl, Clock, JobStore, Moderation, Pricing
-from reelforge.jobs.service import JobService, Lifecycle
+from reelforge.jobs.service import JobService, Lifecycle, log_transition
 from reelforge.planning.mentions import iter_mentions
 from reelforge.planning.notes import count_shots, prompt_notes
 from reelforge.planning.shots import MAX_SHOTS, choose_seconds
+from reelforge.platform.metrics import timed_create
 from reelforge.platform.moderation import enforce_prompt, enforce_references
 from reelforge.spec import (
     FPS,
-    MAX_SECONDS,
+    MAX_CONTINUATION_SECONDS,
     MIN_SECONDS,
     AspectRatio,
     GenerationSpec,
@@ -172,6 +173,7 @@ class Submissions:
 
     # ---- creating ----------------------------------------------------------------------
 
+    @timed_create
     def submit(
         self,
         owner_key_id: str,
@@ -205,6 +207,7 @@ class Submissions:
             check_price(prepared)
         return self._insert(owner_key_id, prepared, idempotency_key, request_hash)
 
+    @timed_create
     def remix(
         self,
         owner_key_id: str,
@@ -229,6 +232,7 @@ class Submissions:
             aspect_ratio=source.aspect_ratio,
             generate_audio=source.generate_audio,
             codec=source.codec,
+            alpha=source.codec.alpha,
             return_last_frame=source.return_last_frame,
             metadata=dict(source.metadata),
             end_user_id=source.end_user_id,
@@ -370,6 +374,7 @@ class Submissions:
             )
         stored = self._store.insert(job, admit)
         if stored.id == job.id:
+            log_transition(job.id, None, JobStatus.QUEUED)
             self._jobs.enqueue(stored)
         return stored
 
@@ -410,11 +415,15 @@ def check_fields(spec: GenerationSpec, check_callback_url: Callable[..., None]) 
         raise InvalidRequest(
             "prompt is required", code=codes.INVALID_REQUEST_PROMPT, param="prompt"
         )
-    if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= MAX_SECONDS:
+    # Past 15 s only on engines whose limits allow it (check_engine); each dialect keeps its
+    # vendor's range when it parses the field.
+    most = MAX_CONTINUATION_SECONDS
+    if spec.seconds is not None and not MIN_SECONDS <= spec.seconds <= most:
         raise InvalidRequest(
-            f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+            f"seconds is {spec.seconds}; it must be {MIN_SECONDS}..{most} or 'auto'",
             code=codes.INVALID_REQUEST_SECONDS, param="seconds",
         )  # fmt: skip
+    check_alpha(spec)
     if spec.end_user_id is not None and (
         not isinstance(spec.end_user_id, str) or len(spec.end_user_id) > 200
     ):
@@ -441,7 +450,25 @@ def check_engine(
         kinds=kinds,
         resolution=spec.resolution,
         seconds=spec.seconds,
+        alpha=spec.alpha,
     )
+
+
+def check_alpha(spec: GenerationSpec) -> None:
+    """`alpha: true` goes with an alpha codec (prores_4444 -> .mov, vp9 -> .webm) and an alpha
+    codec with `alpha: true`: either alone is refused rather than guessed."""
+    if spec.alpha and not spec.codec.alpha:
+        raise InvalidRequest(
+            f"alpha: true needs codec prores_4444 (.mov) or vp9 (.webm); codec {spec.codec.value} "
+            "has no alpha channel",
+            code=codes.INVALID_REQUEST_ALPHA, param="codec",
+        )  # fmt: skip
+    if spec.codec.alpha and not spec.alpha:
+        raise InvalidRequest(
+            f"codec {spec.codec.value} is for alpha output only; send alpha: true with it (the "
+            "subjects on a transparent background), or use h264 / h265",
+            code=codes.INVALID_REQUEST_ALPHA, param="alpha",
+        )  # fmt: skip
 
 
 def check_shots(prompt: str) -> None:

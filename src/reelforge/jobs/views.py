@@ -104,6 +104,8 @@ def video_fields(job: Job) -> dict[str, Any]:
         "seed": job.seed,
         "generate_audio": job.generate_audio,
         "codec": job.codec.value,
+        "alpha": job.codec.alpha,  # the subjects on a transparent background
+        "container": job.codec.container,  # mp4, or mov / webm with alpha
         "error": job.error.to_dict() if job.error else None,
         "metadata": job.metadata,
         "end_user_id": job.end_user_id,

@@ -303,7 +303,7 @@ class JobWorkflows:
 
         video = files.video
         if not video.is_file():  # rendered on a worker now gone: the published copy
-            video = self._storage.local_path(f"outputs/{job.id}/video.mp4")
+            video = self._storage.local_path(f"outputs/{job.id}/video.{job.codec.container}")
         report = quality_report(
             video, shot_plan, refs, width=job.width, height=job.height,
             codec=job.codec.value, generate_audio=job.generate_audio,
@@ -319,13 +319,14 @@ class JobWorkflows:
     ) -> JobOutputs:
         """Check the rendered files against the output policy and put them in storage."""
         prefix = f"outputs/{job.id}"
+        video_key = f"{prefix}/video.{job.codec.container}"  # .mp4, or .mov / .webm with alpha
         outputs = JobOutputs(
-            video=f"{prefix}/video.mp4",
+            video=video_key,
             thumbnail=f"{prefix}/thumbnail.jpg",
             last_frame=f"{prefix}/last_frame.png",
             spritesheet=f"{prefix}/spritesheet.jpg",
         )
-        if self._storage.exists(f"{prefix}/video.mp4"):  # published before a crash: done
+        if self._storage.exists(video_key):  # published before a crash: done
             if not self._storage.exists(f"{prefix}/spritesheet.jpg"):  # by an older version
                 outputs = replace(outputs, spritesheet=None)
             return outputs
@@ -342,7 +343,7 @@ class JobWorkflows:
         self._storage.put_file(f"{prefix}/spritesheet.jpg", sheet)
         self._storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
         self._storage.put_file(f"{prefix}/last_frame.png", files.last_frame)
-        self._storage.put_file(f"{prefix}/video.mp4", files.video)
+        self._storage.put_file(video_key, files.video)
         return outputs
 
 

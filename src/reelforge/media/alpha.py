@@ -83,10 +83,49 @@ def encode_alpha(
             out.mux(video.encode(None))
             if sound is not None and audio is not None:
                 _encode_audio(out, sound, audio, num_frames / fps)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary readable files
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+    return path
+
+
+def checkerboard(width: int, height: int, square: int = 16) -> np.ndarray:
+    """The grey checkerboard editors draw behind transparency (RGB uint8)."""
+    ys, xs = np.indices((height, width))
+    light = ((ys // square + xs // square) % 2).astype(bool)
+    board = np.where(light, 204, 153).astype(np.uint8)
+    return np.repeat(board[:, :, None], 3, axis=2)
+
+
+def flatten(rgba: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
+    """An RGBA frame over `background` (RGB, default the checkerboard): for the thumbnail and
+    the spritesheet of an alpha video, which are JPEGs."""
+    h, w = rgba.shape[:2]
+    under = checkerboard(w, h) if background is None else background
+    a = rgba[:, :, 3:4].astype(np.float32) / 255.0
+    out = rgba[:, :, :3].astype(np.float32) * a + under.astype(np.float32) * (1.0 - a)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def write_rgba_png(path: Path, rgba: np.ndarray) -> Path:
+    """Write an RGBA uint8 frame as PNG (alpha kept), atomically."""
+    from PIL import Image
+
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"expected an RGBA uint8 frame, got {rgba.shape} {rgba.dtype}")
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(tmp_name, format="PNG")
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
     return path
 
 

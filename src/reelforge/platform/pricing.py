@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reelforge.spec import Resolution
+from reelforge.spec import HOSTED_RESOLUTIONS, Resolution
 
-DEFAULT_PRICES: dict[str, float] = {"480p": 0.1412, "720p": 0.3024, "1080p": 0.685}
+# 2160p (4 x the pixels of 1080p) at 4 x its price.
+DEFAULT_PRICES: dict[str, float] = {"480p": 0.1412, "720p": 0.3024, "1080p": 0.685, "2160p": 2.74}
+UHD_FACTOR = 4.0  # a table without "2160p" prices it at this times its "1080p"
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class PriceTable:
 
     def __post_init__(self) -> None:
         for engine, table in self.per_engine.items():
-            missing = [r.value for r in Resolution if r.value not in table]
+            missing = [r.value for r in HOSTED_RESOLUTIONS if r.value not in table]
             if missing:
                 raise ValueError(f"prices for {engine!r} lack {', '.join(missing)}")
             if any(price < 0 for price in table.values()):
@@ -35,7 +37,10 @@ class PriceTable:
         `wan-vace`, then the default one."""
         base = engine.partition(":")[0]
         table = self.per_engine.get(engine) or self.per_engine.get(base)
-        return (table or self.per_engine["default"])[resolution.value]
+        prices = table or self.per_engine["default"]
+        if resolution.value not in prices and resolution is Resolution.P2160:
+            return round(prices[Resolution.P1080.value] * UHD_FACTOR, 4)
+        return prices[resolution.value]
 
     def cost(self, engine: str, resolution: Resolution, seconds: float) -> float:
         return round(self.per_second(engine, resolution) * seconds, 4)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelforge.jobs.directory import ModelInfo
-from reelforge.spec import AspectRatio, Codec
+from reelforge.spec import AspectRatio
 
 
 def model_object(info: ModelInfo) -> dict[str, Any]:
@@ -34,7 +34,8 @@ def model_object(info: ModelInfo) -> dict[str, Any]:
             "seconds": {"min": limits.min_seconds, "max": limits.max_seconds, "auto": True},
             "audio_in": limits.max_audio > 0,
             "audio_out": limits.audio_out,
-            "codecs": [c.value for c in Codec],
+            "codecs": [c.value for c in limits.codecs],
+            "alpha": limits.alpha,
         },
         "pricing": {
             "per_second": dict(info.price_per_second),

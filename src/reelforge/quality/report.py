@@ -201,7 +201,8 @@ def _container_checks(
         size = f"{info.width}x{info.height}"
         out.append(Check("container.size", size == f"{width}x{height}", size, f"{width}x{height}"))
     if codec is not None:
-        names = {"h264": {"h264"}, "h265": {"hevc", "h265"}, "hevc": {"hevc", "h265"}}
+        names = {"h264": {"h264"}, "h265": {"hevc", "h265"}, "hevc": {"hevc", "h265"},
+                 "prores_4444": {"prores"}}  # fmt: skip
         ok = info.video_codec in names.get(codec.lower(), {codec.lower()})
         out.append(Check("container.codec", ok, info.video_codec, codec))
     return out

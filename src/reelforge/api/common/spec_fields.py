@@ -10,6 +10,7 @@ from typing import Any
 from reelforge import codes
 from reelforge.errors import InvalidRequest
 from reelforge.spec import (
+    HOSTED_RESOLUTIONS,
     MAX_SECONDS,
     MIN_SECONDS,
     AspectRatio,
@@ -19,8 +20,9 @@ from reelforge.spec import (
 )
 
 
-def parse_seconds(value: Any, param: str = "seconds") -> int | None:
-    """`"auto"`, -1, None -> None (auto); "5", 5, 5.0 -> 5."""
+def parse_seconds(value: Any, param: str = "seconds", most: int = MAX_SECONDS) -> int | None:
+    """`"auto"`, -1, None -> None (auto); "5", 5, 5.0 -> 5. `most`: the dialect's longest clip
+    (the vendors' 15 s; the native API's planned continuation goes further)."""
     if value is None or value == "auto" or value == -1 or value == "-1":
         return None
     try:
@@ -28,32 +30,39 @@ def parse_seconds(value: Any, param: str = "seconds") -> int | None:
     except (TypeError, ValueError):
         raise InvalidRequest(
             f"{param} is {value!r}; it must be a whole number of seconds "
-            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+            f"{MIN_SECONDS}..{most} or 'auto'",
             code=codes.INVALID_REQUEST_SECONDS,
             param=param,
         ) from None
-    if not seconds.is_integer() or not MIN_SECONDS <= seconds <= MAX_SECONDS:
+    if not seconds.is_integer() or not MIN_SECONDS <= seconds <= most:
         raise InvalidRequest(
             f"{param} is {value!r}; it must be a whole number of seconds "
-            f"{MIN_SECONDS}..{MAX_SECONDS} or 'auto'",
+            f"{MIN_SECONDS}..{most} or 'auto'",
             code=codes.INVALID_REQUEST_SECONDS,
             param=param,
         )
     return int(seconds)
 
 
-def parse_resolution(value: Any, param: str = "resolution") -> Resolution:
+def parse_resolution(
+    value: Any, param: str = "resolution", allowed: tuple[Resolution, ...] = HOSTED_RESOLUTIONS
+) -> Resolution:
+    """`allowed`: the dialect's resolutions (the vendors' 480p..1080p; the native API adds
+    2160p)."""
     text = str(value).strip().lower()
     aliases = {"480": "480p", "720": "720p", "1080": "1080p", "sd": "480p", "hd": "720p",
                "fhd": "1080p", "full_hd": "1080p"}  # fmt: skip
     text = aliases.get(text, text)
     try:
-        return Resolution(text)
+        resolution = Resolution(text)
     except ValueError:
+        resolution = None
+    if resolution is None or resolution not in allowed:
         raise InvalidRequest(
-            f"{param} is {value!r}; allowed: {', '.join(r.value for r in Resolution)}",
+            f"{param} is {value!r}; allowed: {', '.join(r.value for r in allowed)}",
             code=codes.INVALID_REQUEST_RESOLUTION, param=param,
-        ) from None  # fmt: skip
+        )  # fmt: skip
+    return resolution
 
 
 def parse_aspect(value: Any, param: str = "aspect_ratio") -> AspectRatio:
@@ -69,9 +78,11 @@ def parse_aspect(value: Any, param: str = "aspect_ratio") -> AspectRatio:
         ) from None  # fmt: skip
 
 
-def parse_size_field(value: str, param: str = "size") -> tuple[Resolution, AspectRatio]:
+def parse_size_field(
+    value: str, param: str = "size", allowed: tuple[Resolution, ...] = HOSTED_RESOLUTIONS
+) -> tuple[Resolution, AspectRatio]:
     parsed = parse_size(value.strip().lower())
-    if parsed is None:
+    if parsed is None or parsed[0] not in allowed:
         raise InvalidRequest(
             f"{param} is {value!r}; it must be one of the output sizes such as 1280x720, "
             "720x1280, 1920x1080 or 480x480 (see the size table)",
@@ -82,12 +93,14 @@ def parse_size_field(value: str, param: str = "size") -> tuple[Resolution, Aspec
 
 def parse_codec(value: Any, param: str = "codec") -> Codec:
     text = str(value).strip().lower()
-    text = {"avc": "h264", "h.264": "h264", "hevc": "h265", "h.265": "h265"}.get(text, text)
+    text = {"avc": "h264", "h.264": "h264", "hevc": "h265", "h.265": "h265",
+            "prores": "prores_4444", "prores4444": "prores_4444"}.get(text, text)  # fmt: skip
     try:
         return Codec(text)
     except ValueError:
         raise InvalidRequest(
-            f"{param} is {value!r}; allowed: h264, h265",
+            f"{param} is {value!r}; allowed: h264, h265 (MP4), and with alpha: true "
+            "prores_4444 (.mov) or vp9 (.webm)",
             code=codes.INVALID_REQUEST_CODEC,
             param=param,
         ) from None

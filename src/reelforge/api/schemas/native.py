@@ -101,14 +101,23 @@ class Video(_Open):
     expires_at: int | None = Field(description="When its files are deleted (Unix seconds).")
     seconds: str = Field(description='Length in seconds, or "auto" until planned.', examples=["5"])
     size: str = Field(description="WIDTHxHEIGHT of the output.", examples=["1280x720"])
-    resolution: str = Field(description="480p, 720p or 1080p.", examples=["720p"])
+    resolution: str = Field(description="480p, 720p, 1080p or 2160p.", examples=["720p"])
     aspect_ratio: str = Field(description="Aspect ratio of the output.", examples=["16:9"])
     fps: int = Field(description="Frames per second.", examples=[24])
     seed: int = Field(
         description="Seed used (the same seed renders the same video).", examples=[42]
     )
     generate_audio: bool = Field(description="Whether the video has a soundtrack.")
-    codec: str = Field(description="h264 or h265.", examples=["h264"])
+    codec: str = Field(
+        description="h264 or h265 (MP4); prores_4444 (.mov) or vp9 (.webm) with alpha.",
+        examples=["h264"],
+    )
+    alpha: bool = Field(
+        False, description="Whether the video has an alpha channel (transparent background)."
+    )
+    container: str = Field(
+        "mp4", description="The video file's container: mp4, mov or webm.", examples=["mp4"]
+    )
     prompt: str = Field(description="The prompt.", examples=["@Image1 walks on the beach"])
     error: JobErrorBody | None = Field(description="Why it failed; null otherwise.")
     warnings: list[VideoWarning] = Field(

@@ -203,7 +203,9 @@ class ModelReferences(_Open):
 
 class ModelSeconds(_Open):
     min: float = Field(description="Shortest length.", examples=[1])
-    max: float = Field(description="Longest length.", examples=[15])
+    max: float = Field(
+        description="Longest length (past 15 s by planned continuation).", examples=[15]
+    )
     auto: bool = Field(description='Whether "auto" is accepted.', examples=[True])
 
 
@@ -216,7 +218,13 @@ class ModelAccepts(_Open):
     seconds: ModelSeconds = Field(description="Lengths.")
     audio_in: bool = Field(description="Whether it takes reference audio.")
     audio_out: bool = Field(description="Whether it renders a soundtrack.")
-    codecs: list[str] = Field(description="Output codecs.", examples=[["h264", "h265"]])
+    codecs: list[str] = Field(
+        description="Output codecs (prores_4444 and vp9: with alpha only).",
+        examples=[["h264", "h265"]],
+    )
+    alpha: bool = Field(
+        False, description="Whether it renders the subjects on a transparent background."
+    )
 
 
 class ModelPricing(_Open):

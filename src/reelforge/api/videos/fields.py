@@ -17,13 +17,14 @@ from reelforge.spec import FPS
 NATIVE_FIELDS = Fields.of(
     VideoCreateRequest.model_fields,
     hints={
-        "duration": 'the length in seconds is `seconds` here ("auto" or 1..15)',
+        "duration": 'the length in seconds is `seconds` here ("auto" or 1..60)',
         "ratio": "the aspect ratio is `aspect_ratio` here",
         "fps": f"every video is rendered at {FPS} fps; there is no frame-rate field",
         "frames": "the length is `seconds`; there is no frame-count field",
         "n": "one video per request; send one request per video",
         "negative_prompt": "negative prompts are not supported; say in `prompt` what to show",
-        "output_format": "videos are MP4; choose the codec with `codec` (h264 or h265)",
+        "output_format": "choose the codec with `codec`: h264 or h265 (MP4), or with "
+        "`alpha` true prores_4444 (.mov) or vp9 (.webm)",
         "callback_url": "the webhook is `webhook_url` here",
         "image_url": 'send it as `input_reference` ({"image_url": ...}) or in `references`',
         "image_urls": 'send images in `references` ([{"type": "image", "url": ...}])',

@@ -26,10 +26,14 @@ from reelforge.errors import InvalidReference, InvalidRequest
 from reelforge.intake.probe import sniff_kind
 from reelforge.spec import (
     DEFAULT_SECONDS,
+    HOSTED_RESOLUTIONS,
+    MAX_CONTINUATION_SECONDS,
+    MAX_SECONDS,
     GenerationSpec,
     ReferenceInput,
     ReferenceKind,
     ReferenceRole,
+    Resolution,
     exact_size,
 )
 
@@ -43,11 +47,24 @@ class CreateDefaults:
     seconds: int = DEFAULT_SECONDS
     size: str = "1280x720"
     dialect: str = "native"
+    # Past the hosted limits (2160p, up to 60 s, `alpha`): the native API only; the
+    # OpenAI-compatible base URL keeps OpenAI's shape.
+    extended: bool = True
+
+    @property
+    def resolutions(self) -> tuple[Resolution, ...]:
+        return tuple(Resolution) if self.extended else HOSTED_RESOLUTIONS
+
+    @property
+    def most_seconds(self) -> int:
+        return MAX_CONTINUATION_SECONDS if self.extended else MAX_SECONDS
 
 
 NATIVE_DEFAULTS = CreateDefaults()
 # The OpenAI SDK's documented defaults (`videos.create`: model sora-2, 4 seconds, 720x1280).
-OPENAI_DEFAULTS = CreateDefaults(model="sora-2", seconds=4, size="720x1280", dialect="openai")
+OPENAI_DEFAULTS = CreateDefaults(
+    model="sora-2", seconds=4, size="720x1280", dialect="openai", extended=False
+)
 
 
 class Upload(NamedTuple):
@@ -109,15 +126,19 @@ def spec_from_fields(
         )
 
     size_text = str(fields.get("size") or defaults.size)
-    resolution, aspect = parse_size_field(size_text)
+    resolution, aspect = parse_size_field(size_text, allowed=defaults.resolutions)
     size = exact_size(size_text)  # 1792x1024 and 1024x1792: rendered at exactly that size
     if fields.get("resolution"):
-        resolution = parse_resolution(fields["resolution"])
+        resolution = parse_resolution(fields["resolution"], allowed=defaults.resolutions)
     if fields.get("aspect_ratio"):
         aspect = parse_aspect(fields["aspect_ratio"])
 
     seconds_raw = fields.get("seconds")
-    seconds = defaults.seconds if seconds_raw is None else parse_seconds(seconds_raw)
+    seconds = (
+        defaults.seconds
+        if seconds_raw is None
+        else parse_seconds(seconds_raw, most=defaults.most_seconds)
+    )
 
     refs: list[ReferenceInput] = []
     for upload in uploads:
@@ -164,6 +185,7 @@ def spec_from_fields(
         generate_audio=flag("generate_audio", True),
         seed=parse_seed(fields.get("seed")),
         codec=parse_codec(fields["codec"]) if fields.get("codec") else parse_codec("h264"),
+        alpha=_alpha(fields, defaults),
         return_last_frame=flag("return_last_frame", False),
         webhook_url=fields.get("webhook_url") or None,
         metadata={str(k): v for k, v in metadata.items()},
@@ -174,6 +196,20 @@ def spec_from_fields(
         # resolution / aspect_ratio fields override a size; an exact size stands only alone
         size=size if not (fields.get("resolution") or fields.get("aspect_ratio")) else None,
     )
+
+
+def _alpha(fields: dict[str, Any], defaults: CreateDefaults) -> bool:
+    value = fields.get("alpha")
+    if value is None or value == "":
+        return False
+    alpha = parse_bool(value, "alpha")
+    if alpha and not defaults.extended:
+        raise InvalidRequest(
+            "alpha is a field of the native API (/v1/videos), not of the OpenAI Videos API; "
+            "send it to /v1/videos",
+            code=codes.INVALID_REQUEST_UNSUPPORTED_PARAMETER, param="alpha",
+        )  # fmt: skip
+    return alpha
 
 
 def _positive_int(value: Any, param: str = "execution_expires_after") -> int | None:

@@ -283,6 +283,8 @@ def delete_video(video_id: str, jobs: JobsDep, key: ReadKey) -> dict[str, Any]:
 
 _MEDIA = {"video": "video/mp4", "thumbnail": "image/jpeg", "last_frame": "image/png",
           "spritesheet": "image/jpeg"}  # fmt: skip
+# An alpha video's container (`codec` prores_4444 or vp9), by the stored file's suffix.
+_VIDEO_MEDIA = {".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm"}
 _REDIRECT_SECONDS = 3600  # life of a presigned object-storage URL (clients follow at once)
 
 
@@ -319,13 +321,15 @@ def video_content(
             f"video {video_id} has no {variant} (status {job.status.value})",
             code=codes.NOT_FOUND_CONTENT, param="variant",
         )  # fmt: skip
-    filename = f"{video_id}{PurePosixPath(storage_key).suffix}"
+    suffix = PurePosixPath(storage_key).suffix
+    filename = f"{video_id}{suffix}"
+    media = _VIDEO_MEDIA.get(suffix, _MEDIA[variant]) if variant == "video" else _MEDIA[variant]
     storage = downloads.storage
-    url = storage.download_url(storage_key, _REDIRECT_SECONDS, filename, _MEDIA[variant])
+    url = storage.download_url(storage_key, _REDIRECT_SECONDS, filename, media)
     if url is not None:
         return RedirectResponse(url, status_code=307)
     path = storage.local_path(storage_key)
-    return FileResponse(path, media_type=_MEDIA[variant], filename=filename)
+    return FileResponse(path, media_type=media, filename=filename)
 
 
 def _job_for_content(

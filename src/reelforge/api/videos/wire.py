@@ -64,10 +64,17 @@ class VideoCreateRequest(BaseModel):
         "omitted: the server's default",
         examples=["preview"],
     )
-    seconds: str | int | None = Field(None, description='"auto" or 1..15', examples=["5"])
+    seconds: str | int | None = Field(
+        None,
+        description='"auto" or 1..60 (past 15 s by planned continuation, on engines whose '
+        "GET /v1/models limits allow it)",
+        examples=["5"],
+    )
     size: str | None = Field(None, description='e.g. "1280x720"', examples=["1280x720"])
-    resolution: Literal["480p", "720p", "1080p"] | None = Field(
-        None, description="Output resolution (instead of size)", examples=["720p"]
+    resolution: Literal["480p", "720p", "1080p", "2160p"] | None = Field(
+        None,
+        description="Output resolution (instead of size); 2160p on engines that list it",
+        examples=["720p"],
     )
     aspect_ratio: Literal["auto", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | None = Field(
         None,
@@ -86,7 +93,15 @@ class VideoCreateRequest(BaseModel):
         description="0..4294967295; the same seed and request render the same video",
         examples=[42],
     )
-    codec: Literal["h264", "h265"] | None = Field(None, description="Video codec of the MP4")
+    codec: Literal["h264", "h265", "prores_4444", "vp9"] | None = Field(
+        None,
+        description="h264 or h265 (MP4); with alpha: true, prores_4444 (.mov) or vp9 (.webm)",
+    )
+    alpha: bool | None = Field(
+        False,
+        description="The subjects on a transparent background, for compositing; needs codec "
+        "prores_4444 or vp9 and an engine that renders alpha",
+    )
     return_last_frame: bool | None = Field(
         False, description="Also keep the last frame as a PNG (variant last_frame)"
     )

@@ -42,10 +42,10 @@ from reelforge.media.stream import prefetch
 from reelforge.media.types import AudioTrack, CancelToken, EngineCanceled, ProgressCallback
 from reelforge.planning.audio_roles import AudioRole, audio_cues
 from reelforge.planning.model import CameraMove, DialogueLine, Transition
-from reelforge.spec import MAX_SECONDS, ReferenceKind
+from reelforge.spec import MAX_CONTINUATION_SECONDS, ReferenceKind
 
 MIN_SIDE = 16
-MAX_SIDE = 4096
+MAX_SIDE = 5120  # 2160p at 21:9 is 5040x2160
 MAX_FPS = 60
 LINE_LEAD_SECONDS = 0.3  # a shot's first line starts this far into the shot
 LINE_GAP_SECONDS = 0.25  # between consecutive lines
@@ -75,10 +75,10 @@ class PreviewEngine:
                 code=codes.INVALID_REQUEST_FPS,
                 param="fps",
             )
-        if not 1 <= n <= MAX_SECONDS * fps:
+        most = MAX_CONTINUATION_SECONDS
+        if not 1 <= n <= most * fps:
             raise InvalidRequest(
-                f"num_frames must be in 1..{MAX_SECONDS * fps} ({MAX_SECONDS} s at {fps} fps), "
-                f"got {n}",
+                f"num_frames must be in 1..{most * fps} ({most} s at {fps} fps), got {n}",
                 code=codes.INVALID_REQUEST_SECONDS,
                 param="seconds",
             )
