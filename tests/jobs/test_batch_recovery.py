@@ -117,8 +117,8 @@ def test_sigkill_mid_batch_loses_no_item_and_duplicates_none(tmp_path: Path) -> 
             results = [json.loads(line) for line in lines.text.splitlines()]
             assert [r["video_id"] for r in results] == [i["video_id"] for i in items]
             # The same create again (same Idempotency-Key) is the same batch after the restart.
-            again = httpx.post(f"{base}/v1/batches", json=bodies[name],
-                               headers={**_auth(key), "Idempotency-Key": f"batch-{name}"})  # fmt: skip
+            headers = {**_auth(key), "Idempotency-Key": f"batch-{name}"}
+            again = httpx.post(f"{base}/v1/batches", json=bodies[name], headers=headers)
             assert again.json()["id"] == batch["id"]
 
         receiver.wait(2, timeout=15)

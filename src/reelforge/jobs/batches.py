@@ -410,10 +410,14 @@ class BatchService:
         return self.snapshot(owner_key_id, batch_id)
 
     def _stop_items(self, batch: Batch) -> None:
+        now = self._clock()
+        for index, job_id, hold in self._repo.unrecorded_jobs(batch):
+            # Admitted just before a crash, not yet recorded: recorded now, canceled below.
+            self._repo.admitted(batch.id, index, job_id, hold, now)
         self._repo.skip_pending(
             batch.id,
             _error(codes.SKIPPED_CANCELED, "the batch was canceled before this item started"),
-            self._clock(),
+            now,
         )
         for job in self._repo.jobs_of(batch.id).values():
             if job.status in ACTIVE and not job.cancel_requested:

@@ -13,7 +13,7 @@ from reelforge.core.batch import Batch, BatchItem, BatchStatus, ItemState
 from reelforge.core.job import Job
 from reelforge.store.batch_tables import batch_items, batches
 from reelforge.store.job_repository import job_from_row
-from reelforge.store.tables import jobs
+from reelforge.store.tables import idempotency_keys, jobs
 
 
 def _batch(row: sa.Row[tuple[object, ...]]) -> Batch:
@@ -137,6 +137,29 @@ class BatchRepository:
         )
         with self._engine.connect() as conn:
             return float(conn.execute(q).scalar_one())
+
+    def unrecorded_jobs(self, batch: Batch) -> list[tuple[int, str, float]]:
+        """Pending items whose job was stored under the item's idempotency key but not yet
+        recorded (the process died in between): (index, job id, its hold)."""
+        ik = idempotency_keys.c
+        q = (
+            sa.select(batch_items.c.idx, jobs.c.id, jobs.c.hold_amount)
+            .select_from(
+                batch_items.join(
+                    idempotency_keys,
+                    sa.and_(
+                        ik.key_id == batch.owner_key_id,
+                        ik.idempotency_key == batch_items.c.idempotency_key,
+                    ),
+                ).join(jobs, jobs.c.id == ik.job_id)
+            )
+            .where(
+                batch_items.c.batch_id == batch.id,
+                batch_items.c.state == ItemState.PENDING.value,
+            )
+        )
+        with self._engine.connect() as conn:
+            return [(int(r[0]), str(r[1]), float(r[2] or 0.0)) for r in conn.execute(q).all()]
 
     def page(self, owner_key_id: str, *, limit: int, after: Batch | None = None) -> list[Batch]:
         """The key's batches, newest first, after the cursor batch."""
