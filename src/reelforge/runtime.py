@@ -182,6 +182,7 @@ class Background:
             repairs=[
                 lambda: runtime.credits.settle_unsettled(runtime.jobs.load),
                 runtime.events.recover_missed,
+                runtime.batches.resume_unfinished,  # a batch whose workflow stopped on an error
             ],
         )
         self._fleet: Fleet | None = None

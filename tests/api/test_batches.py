@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from standardwebhooks import Webhook
 
 from reelforge.api.app import create_app
-from reelforge.jobs.batches import derive_seed
+from reelforge.jobs.batch_items import derive_seed
 from tests.conftest import ADMIN_KEY, make_settings
 from tests.fixtures.engines.basic import fixture_registry
 from tests.platform.test_webhooks import Receiver

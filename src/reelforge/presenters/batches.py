@@ -8,7 +8,7 @@ from typing import Any
 
 from reelforge.core.batch import BatchItem, ItemState
 from reelforge.core.job import Job
-from reelforge.jobs.batches import BatchSnapshot
+from reelforge.jobs.batch_items import BatchSnapshot
 from reelforge.jobs.views import JobView
 from reelforge.presenters.native import NATIVE_STATUS
 

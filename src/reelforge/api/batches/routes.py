@@ -20,8 +20,8 @@ from reelforge.api.videos.fields import NATIVE_FIELDS
 from reelforge.api.videos.mapping import spec_from_fields
 from reelforge.api.videos.webhook_routes import event_object
 from reelforge.errors import InvalidRequest, PayloadTooLarge, ReelforgeError
-from reelforge.jobs.batches import BatchRequest, BatchSnapshot, within
-from reelforge.jobs.batches import BatchRequestItem as ParsedItem
+from reelforge.jobs.batch_items import BatchRequest, BatchSnapshot, within
+from reelforge.jobs.batch_items import BatchRequestItem as ParsedItem
 from reelforge.jobs.views import JobViews
 from reelforge.presenters.batches import batch_item, batch_object, batch_summary
 
