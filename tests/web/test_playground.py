@@ -413,22 +413,42 @@ def test_warning_cancel_and_delete(session: Session, server: str, images: dict[s
 
 
 @pytest.mark.parametrize("session", [{"width": 390, "height": 844}], indirect=True)
-def test_phone_viewport_has_no_horizontal_scroll(
+def test_phone_viewport_and_gallery_by_cursor(
     session: Session, server: str, images: dict[str, Path]
 ) -> None:
     s, page = session, session.page
-    job = {"prompt": "a phone-sized card", "seconds": 1, "resolution": "480p", "model": "preview"}
-    assert httpx.post(f"{server}/v1/videos", json=job, headers=AUTH).status_code == 202
+    for n in (1, 2):
+        job = {"prompt": f"phone card {n}", "seconds": 1, "resolution": "480p", "model": "preview"}
+        assert httpx.post(f"{server}/v1/videos", json=job, headers=AUTH).status_code == 202
+    newest_first = [
+        v["id"] for v in httpx.get(f"{server}/v1/videos?limit=100", headers=AUTH).json()["data"]
+    ]
+
+    # Pages of one video, so that the gallery has to follow the cursor as it scrolls.
+    def one_per_page(route: Any) -> None:
+        route.continue_(url=route.request.url.replace("limit=12", "limit=1"))
+
+    page.route(f"{server}/v1/videos?*", one_per_page)
     open_signed_in(s)
     attach(s, images["subject"], images["scene"])
     expect(ref_tile(s, "scene.png").locator(".name")).to_have_text("@Image2")
     page.get_by_label("Prompt").fill("@Image1 in @Image2, a very long prompt " + "x" * 120)
     expect(page.locator("#quote")).to_contain_text("$")
-    page.wait_for_selector("#gallery-list li.card")
+    cards = page.locator("#gallery-list li.card")
+    for _ in range(len(newest_first) + 2):
+        if cards.count() >= len(newest_first):
+            break
+        page.locator("#gallery-sentinel").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+    assert [c.get_attribute("data-id") for c in cards.all()] == newest_first, s.note()
+    assert any("after=video_" in u for _, u in s.requests), "the cursor was never followed"
+    expect(page.locator("#gallery-status")).to_have_text("That is all.")
+
+    page.evaluate("() => window.scrollTo(0, 0)")
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     shot = s.shot("phone")
     assert width[0] <= width[1], f"horizontal scroll: {width} (screenshot {shot})"
-    page.locator("#gallery-list li.card button.open").first.click()
+    cards.first.locator("button.open").click()
     expect(page.locator("#player")).to_be_visible()
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     fits = page.evaluate(
