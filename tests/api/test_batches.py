@@ -17,6 +17,7 @@ from standardwebhooks import Webhook
 
 from reelforge.api.app import create_app
 from reelforge.jobs.batch_items import derive_seed
+from tests.api.test_response_schemas import Checker
 from tests.conftest import ADMIN_KEY, make_settings
 from tests.fixtures.engines.basic import fixture_registry
 from tests.platform.test_webhooks import Receiver
@@ -233,3 +234,20 @@ def test_batch_completed_is_sent_once_signed(client: TestClient, tmp_path: Path)
         assert [(e["type"], e["status"]) for e in log] == [("batch.completed", "succeeded")]
     finally:
         receiver.stop()
+
+
+def test_every_answer_matches_the_openapi_document(client: TestClient) -> None:
+    checker = Checker(client.get("/openapi.json").json())
+    check = checker.check
+    body = {"requests": [{**ITEM, "custom_id": "doc", "n": 2}], "metadata": {"a": "b"}}
+    created = check(client.post("/v1/batches", json=body)).json()
+    check(client.get(f"/v1/batches/{created['id']}"))
+    _wait(client, created["id"])
+    check(client.get(f"/v1/batches/{created['id']}"))
+    check(client.get("/v1/batches", params={"limit": 2}))
+    check(client.get(f"/v1/batches/{created['id']}/results"))
+    check(client.get(f"/v1/batches/{created['id']}/webhooks"))
+    check(client.post(f"/v1/batches/{created['id']}/cancel"))  # 409
+    check(client.get("/v1/batches/batch_nope"))  # 404
+    check(client.post("/v1/batches", json={"requests": [{**ITEM, "sized": "x"}]}))  # 400
+    assert len(checker.checked) == 9
