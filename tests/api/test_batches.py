@@ -87,6 +87,8 @@ def test_a_bad_request_refuses_the_batch_naming_it(client: TestClient) -> None:
          "invalid_request.batch_too_large", "requests"),
         ({"requests": [ITEM], "max_cost": -1}, "invalid_request.max_cost", "max_cost"),
         ({"requests": [ITEM], "max_cost": "5"}, "invalid_request.max_cost", "max_cost"),
+        ({"requests": [ITEM], "item_webhooks": True}, "invalid_request", "item_webhooks"),
+        ({"requests": [ITEM], "webhook_url": "ftp://x"}, "invalid_request.url", "webhook_url"),
     ]  # fmt: skip
     for body, code, param in cases:
         error = _refused(client, body)

@@ -194,6 +194,11 @@ class BatchService:
         check_metadata(request.metadata, self._intake.limits)
         if request.webhook_url is not None:
             self._intake.check_callback_url(request.webhook_url, param="webhook_url")
+        elif request.item_webhooks:
+            raise InvalidRequest(
+                "item_webhooks sends each item's events to webhook_url; give webhook_url too",
+                param="item_webhooks",
+            )
         seen: dict[str, int] = {}
         for i, item in enumerate(request.requests):
             where = f"requests[{i}]"
