@@ -77,6 +77,7 @@ def service(
         "REELFORGE_QUEUE_POLL_SECONDS": "0.05",
         "REELFORGE_LOG_LEVEL": "WARNING",
         "REELFORGE_LIMITS__MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
+        "REELFORGE_QUALITY_REPORTS": "false",  # CPU the next steps need more (not shown here)
     }
     serve = Path(sys.executable).parent / "reelforge"
     proc = subprocess.Popen(
@@ -230,6 +231,11 @@ def test_compose_submit_watch_and_gallery(session: Session, images: dict[str, Pa
     expect(page.locator("#key-label")).to_contain_text("admin")
     expect(page.locator("#ref-limits")).to_contain_text("976.6 KiB each")  # the server's limit
     expect(page.locator("#model")).to_have_value("preview")
+    # Engines that cannot render are offered disabled, with the server's reason beside them.
+    models = httpx.get(f"{s.base}/v1/models", headers=AUTH).json()["data"]
+    for m in (m for m in models if not m["ready"] and m["kind"] == "engine"):
+        expect(page.locator(f'#model option[value="{m["id"]}"]')).to_be_disabled()
+        expect(page.locator("#model-note")).to_contain_text(m["reason"][:60])
 
     attach(s, images["subject"], images["scene"])
     expect(ref_tile(s, "subject.png").locator(".name")).to_have_text("@Image1")
@@ -492,13 +498,39 @@ def test_labels_and_keyboard_order(session: Session, images: dict[str, Path]) ->
     stops = [f for f in order if f in expected]
     assert stops == expected, f"focus order {order} {s.note()}"
 
-    # The role of a reference and the model are chosen from the keyboard too.
+    # The role of a reference is chosen from the keyboard too.
     page.get_by_label("Role of subject.png").focus()
     page.keyboard.press("ArrowDown")
     expect(page.get_by_label("Role of subject.png")).to_have_value("first_frame")
-    # The key dialog is reachable and closes with Escape, giving focus back.
+
+    # A file dropped on the zone is attached like a picked one.
+    drop = page.evaluate_handle(
+        """async () => {
+            const canvas = document.createElement('canvas');
+            canvas.width = 640; canvas.height = 480;
+            const g = canvas.getContext('2d');
+            g.fillStyle = '#2a7'; g.fillRect(0, 0, 640, 480);
+            const blob = await new Promise((done) => canvas.toBlob(done, 'image/png'));
+            const data = new DataTransfer();
+            data.items.add(new File([blob], 'dropped.png', {type: 'image/png'}));
+            return data;
+        }"""
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": drop})
+    expect(ref_tile(s, "dropped.png").locator(".name")).to_have_text("@Image2")
+    expect(ref_tile(s, "dropped.png").locator(".meta")).to_contain_text("640\u00d7480")
+
+    # The key dialog: reachable, a wrong key refused in place, Escape closes it.
     page.get_by_role("button", name="Change key").click()
-    expect(page.get_by_role("dialog", name="Your API key")).to_be_visible()
-    expect(page.get_by_label("API key", exact=True)).to_be_focused()
+    dialog = page.get_by_role("dialog", name="Your API key")
+    expect(dialog).to_be_visible()
+    key = page.get_by_label("API key", exact=True)
+    expect(key).to_be_focused()
+    page.keyboard.type("rf_" + "w" * 40)
+    page.keyboard.press("Enter")
+    expect(page.locator("#msg-key")).to_contain_text("This key was refused")
+    expect(key).to_have_attribute("aria-invalid", "true")
+    s.shot("wrong-key")
     page.keyboard.press("Escape")
-    expect(page.get_by_role("dialog", name="Your API key")).to_be_hidden()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Change key")).to_be_focused()
