@@ -35,6 +35,9 @@ export function startRun(video) {
   player.load();
   updateRun(video);
   follow(video.id);
+  // One column (a phone): the panel is below the composer; bring it into view.
+  const box = $('run').getBoundingClientRect();
+  if (box.top > window.innerHeight || box.bottom < 0) $('run').scrollIntoView({block: 'nearest'});
 }
 
 export function updateRun(v) {
