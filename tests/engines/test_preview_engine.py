@@ -277,7 +277,7 @@ def _with(request: RenderRequest, **changes: object) -> RenderRequest:
         ({"width": 8192}, "invalid_request.size"),
         ({"fps": 0}, "invalid_request.fps"),
         ({"num_frames": 0}, "invalid_request.seconds"),
-        ({"num_frames": 15 * 24 + 1}, "invalid_request.seconds"),
+        ({"num_frames": 60 * 24 + 1}, "invalid_request.seconds"),  # 60 s: continuation
         ({"num_frames": 25}, "invalid_request.plan"),
     ],
 )
