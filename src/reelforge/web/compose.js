@@ -22,6 +22,7 @@ export function targetOf(param, referenceIndex) {
   const root = (param || '').split(/[.[]/)[0];
   return {field: FIELD_OF_PARAM[root] || 'form', ref: null};
 }
+
 // Replace the server's verdict shown next to the fields: `errors` (ApiError) and `warnings`
 // ({code, message, param, span}) of a quote, a create or a video; `sent` the references of
 // that request, in its order.
@@ -51,9 +52,6 @@ export function showMessages(errors, warnings, sent) {
   for (const r of state.refs) renderRef(r);
   renderMirror();
 }
-
-
-
 
 export function buildRequest() {
   const sent = readyRefs();

@@ -107,6 +107,7 @@ export function nearView(node) {
   const r = node.getBoundingClientRect();
   return r.top < window.innerHeight + 400;
 }
+
 // Jobs in the gallery still running that the Render panel does not follow: polled.
 export async function pollActive() {
   for (const card of state.cards.values()) {

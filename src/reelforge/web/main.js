@@ -79,7 +79,6 @@ function bind() {
   window.setInterval(pollActive, 2000);
 }
 
-
 bind();
 renderMirror();
 if (state.key) boot(); else openKeyDialog();

@@ -10,6 +10,7 @@ export function mentionable() {
 export function mentionKey(kind, index) {
   return `${kind.toLowerCase()}${Number(index)}`;
 }
+
 // UTF-16 offsets of Python's code-point offsets (warning spans).
 export function utf16Offset(text, codePoints) {
   let units = 0;

@@ -36,6 +36,8 @@ export async function loadModels() {
   applyModel(true);
 }
 
+// The settings a model takes, offered as its `accepts` says; the remembered choice (first time)
+// or the current one kept where the new model takes it too.
 export function applyModel(first) {
   const m = currentModel();
   const p = first ? prefs() : {};
@@ -46,36 +48,34 @@ export function applyModel(first) {
     return;
   }
   const acc = m.accepts;
-  const res = fillSelect($('resolution'), acc.resolutions.map((r) => [r, r]),
-    p.resolution || $('resolution').value || (acc.resolutions.includes('720p') ? '720p' : acc.resolutions[0]));
-  if (!res) $('resolution').value = acc.resolutions[0];
-  fillSelect($('aspect_ratio'), acc.aspect_ratios.map((a) => [a, a === 'auto' ? 'auto (from the first image or video)' : a]),
-    p.aspect_ratio || $('aspect_ratio').value || '16:9');
-  if (!$('aspect_ratio').value) $('aspect_ratio').value = acc.aspect_ratios.includes('16:9') ? '16:9' : acc.aspect_ratios[0];
-  const secs = [];
-  if (acc.seconds.auto) secs.push(['auto', 'auto (as the prompt needs)']);
+  const offer = (id, options, ...wanted) => {
+    fillSelect($(id), options, wanted.find((w) => w && options.some(([v]) => v === String(w))));
+  };
+  offer('resolution', acc.resolutions.map((r) => [r, r]), p.resolution, $('resolution').value, '720p');
+  const ratio = (a) => [a, a === 'auto' ? 'auto (from the first image or video)' : a];
+  offer('aspect_ratio', acc.aspect_ratios.map(ratio), p.aspect_ratio, $('aspect_ratio').value, '16:9');
+  const secs = acc.seconds.auto ? [['auto', 'auto (as the prompt needs)']] : [];
   for (let s = acc.seconds.min; s <= acc.seconds.max; s += 1) secs.push([String(s), `${s} s`]);
-  fillSelect($('seconds'), secs, p.seconds || $('seconds').value || '5');
-  if (!$('seconds').value) $('seconds').value = secs.some(([v]) => v === '5') ? '5' : secs[0][0];
-  fillSelect($('codec'), acc.codecs.map((c) => [c, c === 'h264' ? 'H.264' : c === 'h265' ? 'H.265' : c]),
-    p.codec || $('codec').value || 'h264');
+  offer('seconds', secs, p.seconds, $('seconds').value, '5');
+  const codec = (c) => [c, {h264: 'H.264', h265: 'H.265'}[c] || c];
+  offer('codec', acc.codecs.map(codec), p.codec, $('codec').value, 'h264');
   const audio = $('generate_audio');
   audio.disabled = !acc.audio_out;
   if (!acc.audio_out) audio.checked = false;
   else if (first && typeof p.generate_audio === 'boolean') audio.checked = p.generate_audio;
   $('audio-note').textContent = acc.audio_out ? '' : `${m.id} makes no sound.`;
 
-  const lines = [];
-  lines.push(el('span', {}, m.kind === 'engine' ? m.summary || '' : `${m.summary || ''} (engine ${m.engine}${m.preset && m.preset !== 'default' ? `:${m.preset}` : ''})`));
+  const preset = m.preset && m.preset !== 'default' ? `:${m.preset}` : '';
+  note.append(m.kind === 'engine' ? m.summary || '' : `${m.summary || ''} (engine ${m.engine}${preset})`);
   const price = Object.entries((m.pricing && m.pricing.per_second) || {})
     .map(([r, v]) => `${r} ${fmtMoney(v, m.pricing.currency)}/s`).join(' · ');
-  if (price) lines.push(el('span', {class: 'price'}, ` Price: ${price}.`));
-  note.append(...lines);
+  if (price) note.append(el('span', {class: 'price'}, ` Price: ${price}.`));
   const down = state.models.filter((x) => !x.ready && x.kind === 'engine');
   if (down.length) {
+    const why = (x) => el('li', {}, el('strong', {text: x.id}), `: ${x.reason || 'not ready'}`);
     note.append(el('details', {},
       el('summary', {text: `${down.length} engine${down.length > 1 ? 's' : ''} not ready`}),
-      el('ul', {}, down.map((x) => el('li', {}, el('strong', {text: x.id}), `: ${x.reason || 'not ready'}`)))));
+      el('ul', {}, down.map(why))));
   }
   renderLimits();
 }
@@ -92,17 +92,24 @@ export function kindLimit(kind) {
 }
 
 export function renderLimits() {
-  const box = $('ref-limits');
   const l = state.limits;
   if (!l) return;
   const m = currentModel();
   const n = (kind) => kindLimit(kind).count;
-  const range = (a, b, unit) => `${+a}–${+b}${unit}`;
+  const range = (a, b, unit = '') => `${+a}–${+b}${unit}`;
+  const {image, video, audio} = l;
   const lines = [
-    `Images: up to ${n('image')} · ${l.image.formats.join(', ')} · ${fmtBytes(l.image.bytes)} each · sides ${range(l.image.min_side, l.image.max_side, ' px')}, width/height ${range(l.image.min_aspect, l.image.max_aspect, '')}`,
-    `Videos: up to ${n('video')} · ${l.video.formats.join(', ')} · ${fmtBytes(l.video.bytes_total)} together · ${range(l.video.min_seconds, l.video.max_seconds, ' s')} each, ${+l.video.max_seconds_total} s together · ${range(l.video.min_fps, l.video.max_fps, ' fps')}`,
-    `Audio: up to ${n('audio')} · ${l.audio.formats.join(', ')} · ${fmtBytes(l.audio.bytes)} each · ${range(l.audio.min_seconds, l.audio.max_seconds, ' s')} each, ${+l.audio.max_seconds_total} s together${l.audio_requires_visual ? ' · needs an image or a video' : ''}`,
-    `${l.max_references} files in all${m ? ` · counts for ${m.id}` : ''}. Roles: reference, first frame, last frame (images).`,
+    [`Images: up to ${n('image')}`, image.formats.join(', '), `${fmtBytes(image.bytes)} each`,
+      `sides ${range(image.min_side, image.max_side, ' px')}, width/height ${range(image.min_aspect, image.max_aspect)}`],
+    [`Videos: up to ${n('video')}`, video.formats.join(', '), `${fmtBytes(video.bytes_total)} together`,
+      `${range(video.min_seconds, video.max_seconds, ' s')} each, ${+video.max_seconds_total} s together`,
+      range(video.min_fps, video.max_fps, ' fps')],
+    [`Audio: up to ${n('audio')}`, audio.formats.join(', '), `${fmtBytes(audio.bytes)} each`,
+      `${range(audio.min_seconds, audio.max_seconds, ' s')} each, ${+audio.max_seconds_total} s together`,
+      l.audio_requires_visual ? 'needs an image or a video' : ''],
+    [`${l.max_references} files in all`, m ? `counts for ${m.id}` : '',
+      'roles: reference, first frame, last frame (images)'],
   ];
-  box.replaceChildren(el('ul', {class: 'limits'}, lines.map((t) => el('li', {text: t}))));
+  const items = lines.map((parts) => el('li', {text: parts.filter(Boolean).join(' · ')}));
+  $('ref-limits').replaceChildren(el('ul', {class: 'limits'}, items));
 }

@@ -90,6 +90,7 @@ export async function readEvents(res, onEvent) {
     }
   }
 }
+
 // Server-sent events of one job (`GET /v1/videos/{id}/events`), read with fetch() so that
 // the key goes in a header (EventSource cannot send one); polling if the stream breaks.
 export async function follow(id) {

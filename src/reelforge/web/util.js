@@ -38,9 +38,6 @@ export const state = {
   player: null, // the video shown in the player
 };
 
-
-
-
 export function readStore(name) {
   try { return localStorage.getItem(name); } catch { return null; }
 }
@@ -124,6 +121,7 @@ export function banner(text) {
   node.textContent = text || '';
   node.hidden = !text;
 }
+
 // A signed content link of the Video object, made to point at this page's server: the
 // server may call itself by another name (its PUBLIC_URL) than the one in the address bar.
 export function contentUrl(url) {
