@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelforge.api.app import create_app
-from reelforge.api.web.routes import _storage_origin, content_security_policy
+from reelforge.api.web.routes import content_security_policy, storage_origin
 from reelforge.intake.limits import LimitsSettings
 from tests.conftest import ADMIN_KEY, make_settings
 from tests.fixtures.engines.basic import fixture_registry
@@ -91,12 +91,12 @@ class ServesItself:
 
 
 def test_videos_from_a_presigning_store_are_allowed_and_nothing_more() -> None:
-    origin = _storage_origin(Presigning())  # type: ignore[arg-type]
+    origin = storage_origin(Presigning())  # type: ignore[arg-type]
     assert origin == "https://media.example.com"
     csp = content_security_policy(origin)
     assert "media-src 'self' blob: https://media.example.com" in csp
     assert "connect-src 'self'" in csp  # the API itself is never reached elsewhere
-    assert _storage_origin(ServesItself()) is None  # type: ignore[arg-type]
+    assert storage_origin(ServesItself()) is None  # type: ignore[arg-type]
 
 
 def test_the_page_is_package_data() -> None:

@@ -1,6 +1,7 @@
-"""The playground and gallery: `/` and its static assets (`reelforge/web/`: index.html,
-app.js, app.css; plain JavaScript, nothing built, nothing fetched from elsewhere), and
-`/web/limits`, the reference limits the page shows before anything is uploaded.
+"""The playground and gallery (docs/playground.md): `/` and its static assets (`reelforge/web/`:
+index.html, app.css, main.js and the ES modules it imports; plain JavaScript, nothing built,
+nothing fetched from elsewhere), and `/web/limits`, the reference limits the page shows before
+anything is uploaded.
 
 The page talks to the native API with the key it keeps in the browser (`Authorization`
 header, never a URL); videos and posters load from the signed links of the Video object.
@@ -49,7 +50,7 @@ def _asset(name: str) -> tuple[bytes, str]:
     return path.read_bytes(), _TYPES[suffix]
 
 
-def _storage_origin(storage: Storage) -> str | None:
+def storage_origin(storage: Storage) -> str | None:
     """The origin downloads redirect to when the store hands out presigned URLs (S3), so the
     page may show videos from there; None when this server serves the bytes itself."""
     url = storage.download_url("web/origin-probe", 60, "probe.mp4", "video/mp4")
@@ -79,7 +80,7 @@ def content_security_policy(media_origin: str | None) -> str:
 def index(downloads: DownloadsDep) -> Response:
     headers = {
         **_SECURITY_HEADERS,
-        "Content-Security-Policy": content_security_policy(_storage_origin(downloads.storage)),
+        "Content-Security-Policy": content_security_policy(storage_origin(downloads.storage)),
     }
     body, media_type = _asset("index.html")
     return Response(body, media_type=media_type, headers=headers)
