@@ -56,7 +56,7 @@ def _announce(settings: Settings, generated_key: str | None) -> None:
     """The start line; the admin key itself only when reelforge generated it (an operator's
     `REELFORGE_BOOTSTRAP_KEY` is never echoed)."""
     url = settings.resolved_public_url
-    lines = [f"reelforge {__version__} serving at {url} (docs: {url}/docs)"]
+    lines = [f"reelforge {__version__} serving at {url} (playground: {url}/, docs: {url}/docs)"]
     if generated_key:
         lines += [
             f"admin API key (shown once, saved to {settings.admin_key_path}):",
