@@ -52,8 +52,8 @@ def test_help(command: list[str]) -> None:
         ["generate", "-o", "out.mp4"],  # no --prompt
         ["generate", "--prompt", "x", "-o", "o.mp4", "--resolution", "4k"],
         ["generate", "--prompt", "x", "-o", "o.mp4", "--aspect-ratio", "2:1"],
-        ["generate", "--prompt", "x", "-o", "o.mp4", "--codec", "vp9"],
-        ["generate", "--prompt", "x", "-o", "o.mp4", "--seconds", "16"],
+        ["generate", "--prompt", "x", "-o", "o.mp4", "--codec", "av1"],
+        ["generate", "--prompt", "x", "-o", "o.mp4", "--seconds", "61"],  # 1..60
         ["generate", "--prompt", "x", "-o", "o.mp4", "--seconds", "soon"],
         ["generate", "--prompt", "x", "-o", "o.mp4", "--image", "missing.png"],
         ["submit", "--prompt", "x", "--seed", "abc"],
