@@ -12,8 +12,10 @@ For each case, in a fresh child process (so peak memory is that render's own):
 Each case runs `--repeat` times (default 3) and the median is reported: the benchmark shares
 its machine with whatever else runs there, and the load average is written next to the numbers.
 The 15 s 1080p case checks memory (target < 1.5 GB) and has no floor (its frames would take
-2.2 GB to hold); so do the 4K case and the alpha case (ProRes 4444, subjects on a transparent
-background), which run once. Results replace the preview section of docs/benchmarks.md.
+2.2 GB to hold); so do the 4K case, the alpha cases (ProRes 4444 and VP9, subjects on a
+transparent background) and the 30 s continuation (against the 15 s 480p case: the frame path's
+memory stays flat, the soundtrack's grows a few MB per second), which run once. Results
+replace the preview section of docs/benchmarks.md.
 
     .venv/bin/python bench/preview.py              # the whole set, results into the docs
     .venv/bin/python bench/preview.py --repeat 1 --no-write
@@ -124,6 +126,28 @@ CASES = (
         floor=False,
         alpha="prores_4444",
         what="the 720p case as subjects on a transparent background, ProRes 4444 .mov",
+    ),
+    Case(
+        "720p-5s-alpha-vp9",
+        1280,
+        720,
+        5,
+        "@Image1 and @Image2 walk across @Image3 at golden hour, slow dolly in, to @Audio1",
+        ("figure", "busy", "land", "song"),
+        floor=False,
+        alpha="vp9",
+        what="the same as VP9 with alpha in WebM (libvpx realtime, cpu-used 8)",
+    ),
+    Case(
+        "480p-30s-continuation",
+        854,
+        480,
+        30,
+        "@Image1 floats in the rain, slow pan left, vintage",
+        ("figure", "clip"),
+        floor=False,
+        what="the 480p-15s case at 30 s: past the hosted limit by planned continuation (3 parts "
+        "of 10 s, crossfaded); peak memory against the 15 s case's",
     ),
 )
 
