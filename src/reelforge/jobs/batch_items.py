@@ -122,6 +122,7 @@ def encode_spec(spec: GenerationSpec) -> dict[str, Any]:
         "webhook_progress": spec.webhook_progress,
         "warnings": [[w.code, w.message, w.param] for w in spec.warnings],
         "size": list(spec.size) if spec.size else None,
+        "alpha": spec.alpha,
     }  # fmt: skip
 
 
@@ -146,4 +147,5 @@ def decode_spec(d: dict[str, Any]) -> GenerationSpec:
         webhook_progress=d["webhook_progress"],
         warnings=tuple(FieldWarning(c, m, p) for c, m, p in d.get("warnings") or ()),
         size=(int(size[0]), int(size[1])) if size else None,
+        alpha=bool(d.get("alpha", False)),  # an item stored before alpha output: False
     )  # fmt: skip
