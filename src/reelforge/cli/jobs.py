@@ -214,17 +214,17 @@ def models(
     with client_for(ctx) as client:
         found = client.models()
     for m in found:
-        if m["kind"] != "engine" and not aliases:
+        if m.kind != "engine" and not aliases:
             continue
-        refs = m["accepts"]["references"]
-        prices = ", ".join(f"{r} {p:g}" for r, p in m["pricing"]["per_second"].items())
-        state = "ready" if m["ready"] else f"NOT READY: {m['reason']}"
-        target = m["engine"] + ("" if m["preset"] == "default" else f":{m['preset']}")
+        refs = m.accepts["references"]
+        prices = ", ".join(f"{r} {p:g}" for r, p in m.pricing["per_second"].items())
+        state = "ready" if m.ready else f"NOT READY: {m.reason}"
+        target = f"{m.engine}" + ("" if m.preset == "default" else f":{m.preset}")
         typer.echo(
-            f"{m['id']}\t-> {target}\t{state}\t"
+            f"{m.id}\t-> {target}\t{state}\t"
             f"refs {refs['image']} img / {refs['video']} vid / {refs['audio']} aud\t"
-            f"{m['accepts']['seconds']['min']}-{m['accepts']['seconds']['max']} s\t"
-            f"{m['pricing']['currency']}/s: {prices}"
+            f"{m.accepts['seconds']['min']}-{m.accepts['seconds']['max']} s\t"
+            f"{m.pricing['currency']}/s: {prices}"
         )
 
 
