@@ -322,8 +322,9 @@ class BatchService:
         def run_batch(batch_id: str) -> str:
             while not advance(batch_id):
                 if self._stopping:
-                    # Left for the next start (DBOS recovery or `resume_unfinished`).
-                    raise RuntimeError("the service is stopping; the batch resumes on restart")
+                    # The service is stopping: this attempt ends here and the next start runs
+                    # a new one (`resume_unfinished`), from the batch's rows.
+                    return "stopped"
             return "done"
 
         return run_batch
