@@ -43,7 +43,8 @@ def generate_file(
     progress: Callable[[float], None] | None = None,
     engines: EngineRegistry | None = None,
 ) -> Path:
-    """Render `spec` into `output` (an MP4). References must carry their bytes (`data`)."""
+    """Render `spec` into `output` (an MP4; with `alpha`, a ProRes 4444 .mov or a VP9 .webm).
+    References must carry their bytes (`data`)."""
     registry = engines or EngineRegistry(settings=settings)
     models = ModelCatalog(
         engine_names=registry.names,
