@@ -55,7 +55,7 @@ def _wait(client: TestClient, batch_id: str, timeout: float = 60) -> dict[str, A
         if batch["status"] in ("completed", "canceled"):
             return batch
         assert time.monotonic() < deadline, batch
-        time.sleep(0.05)
+        time.sleep(0.2)
 
 
 def _refused(client: TestClient, body: Any) -> dict[str, Any]:

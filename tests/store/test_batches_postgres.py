@@ -40,7 +40,7 @@ def test_a_batch_on_postgres(tmp_path: Path, postgres_url: str) -> None:
         deadline = time.monotonic() + 60
         while (batch := client.get(f"/v1/batches/{batch_id}").json())["status"] != "completed":
             assert time.monotonic() < deadline, batch
-            time.sleep(0.05)
+            time.sleep(0.2)
         assert [i["status"] for i in batch["items"]] == ["completed"] * 3 + ["skipped"]
         assert batch["items"][3]["error"]["code"] == "skipped.budget"
         assert batch["items"][0]["seed"] == 7
