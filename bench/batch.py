@@ -99,13 +99,118 @@ def server_batch(items: int = 100, seconds: int = 2, workers: int | None = None)
         }
 
 
+def sdk_overhead(jobs: int = 50) -> dict[str, Any]:
+    """The SDK's cost per job on top of raw HTTP (issue 14): the same create (a reference by
+    `file_id`) and the same read of the Video object, `jobs` times each way, against a real
+    `reelforge serve` process on loopback with its workers off (nothing renders, so only the
+    request path is timed), the two taken in turns. Raw: one `httpx.Client`, hand-built JSON
+    with an `Idempotency-Key` (as a careful client sends). SDK: `reelforge.Client` (a local
+    path de-duplicated to the uploaded file by its SHA-256, a key made per create, the retry
+    policy around each request, the answers parsed into `Video`s). Reported: median wall ms
+    per job and client CPU ms per job."""
+    import signal
+    import statistics
+    import subprocess
+
+    import httpx
+
+    from reelforge import Client
+
+    key = "rf_" + "s" * 40
+    with tempfile.TemporaryDirectory() as tmp:
+        image = Path(tmp) / "product.png"
+        image.write_bytes(_product_png())
+        port = _free_port()
+        env = {**os.environ, "REELFORGE_DATA_DIR": f"{tmp}/data", "REELFORGE_PORT": str(port),
+               "REELFORGE_BOOTSTRAP_KEY": key, "REELFORGE_PRINT_ADMIN_KEY": "false",
+               "REELFORGE_RUN_WORKERS": "false", "REELFORGE_LOG_LEVEL": "WARNING",
+               "REELFORGE_CREATES_PER_MINUTE": "100000",
+               "REELFORGE_MAX_ACTIVE_JOBS": "100000"}  # fmt: skip
+        serve = [sys.executable, "-c", "from reelforge.cli import main; main()", "serve"]
+        proc = subprocess.Popen(serve, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            auth = {"Authorization": f"Bearer {key}"}
+            with httpx.Client(base_url=base, headers=auth) as http, Client(base, api_key=key) as rf:
+                file_id = rf.upload_file(image).id
+
+                def raw(i: int) -> None:
+                    body = {"prompt": f"{PROMPT} raw {i}", "seconds": 1, "resolution": "480p",
+                            "references": [{"type": "image", "file_id": file_id}]}  # fmt: skip
+                    created = http.post(
+                        "/v1/videos", json=body, headers={"Idempotency-Key": f"raw-{i}"}
+                    )
+                    assert created.status_code == 202, created.text
+                    http.get(f"/v1/videos/{created.json()['id']}").json()
+
+                def sdk(i: int) -> None:
+                    video = rf.create_video(
+                        f"{PROMPT} sdk {i}", images=[image], seconds=1, resolution="480p"
+                    )
+                    rf.get_video(video.id)
+
+                (raw_wall, raw_cpu), (sdk_wall, sdk_cpu) = _timed_pair(raw, sdk, jobs)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    med_raw, med_sdk = statistics.median(raw_wall), statistics.median(sdk_wall)
+    return {
+        "jobs": jobs,
+        "raw_ms_per_job": round(med_raw * 1000, 2),
+        "sdk_ms_per_job": round(med_sdk * 1000, 2),
+        "overhead_ms_per_job": round((med_sdk - med_raw) * 1000, 2),
+        "raw_client_cpu_ms_per_job": round(raw_cpu * 1000 / jobs, 2),
+        "sdk_client_cpu_ms_per_job": round(sdk_cpu * 1000 / jobs, 2),
+        "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 1),
+    }
+
+
+def _timed_pair(a: Any, b: Any, n: int) -> tuple[tuple[list[float], float], ...]:
+    """Wall seconds of each of `n` calls of `a(i)` and of `b(i)`, taken in turns so that the
+    load of a shared machine falls on both alike (after 3 warm-up calls each), and the client
+    process's CPU seconds spent in each."""
+    for i in range(3):
+        a(-1 - i)
+        b(-1 - i)
+    out: list[tuple[list[float], float]] = [([], 0.0), ([], 0.0)]
+    for i in range(n):
+        order = ((0, a), (1, b)) if i % 2 == 0 else ((1, b), (0, a))  # neither always first
+        for k, step in order:
+            cpu, start = time.process_time(), time.perf_counter()
+            step(i)
+            out[k][0].append(time.perf_counter() - start)
+            out[k] = (out[k][0], out[k][1] + time.process_time() - cpu)
+    return tuple(out)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=None, help="WORKER_CONCURRENCY")
+    parser.add_argument("--sdk-jobs", type=int, default=50, help="jobs per side of sdk_overhead")
+    parser.add_argument("--only", choices=("server_batch", "sdk_overhead"), default=None)
     args = parser.parse_args()
-    print(json.dumps({"server_batch": server_batch(args.items, args.seconds, args.workers)}))
+    if args.only != "sdk_overhead":
+        print(json.dumps({"server_batch": server_batch(args.items, args.seconds, args.workers)}))
+    if args.only != "server_batch":
+        print(json.dumps({"sdk_overhead": sdk_overhead(args.sdk_jobs)}))
 
 
 if __name__ == "__main__":

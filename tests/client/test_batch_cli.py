@@ -30,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _batch(url: str, rows: Path, out: Path, budget: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "reelforge"), "--url", url, "--api-key", ADMIN_KEY, "batch", str(rows),
-         "--template", TEMPLATE, "--seconds", "1", "--resolution", "480p",
+         "--template", TEMPLATE, "--seconds", "1", "--resolution", "480p", "--no-audio",
          "--budget", f"{budget}", "--out", str(out), "--concurrency", "4",
          "--poll-interval", "0.2"],
         capture_output=True, text=True, timeout=240,
