@@ -93,6 +93,9 @@ def test_a_bad_request_refuses_the_batch_naming_it(client: TestClient) -> None:
     for body, code, param in cases:
         error = _refused(client, body)
         assert (error["code"], error["param"]) == (code, param), (body, error)
+    raw = '{"requests": [{"prompt": "x"}], "max_cost": 1e999}'  # inf: not an amount
+    r = client.post("/v1/batches", content=raw, headers={"Content-Type": "application/json"})
+    assert (r.status_code, r.json()["error"]["param"]) == (400, "max_cost")
     assert client.get("/v1/batches").json()["data"] == before  # nothing was stored
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,7 +57,11 @@ def parse_batch(data: Any, default_model: str) -> BatchRequest:
         )
     items = [_item(fields, i, default_model) for i, fields in enumerate(raw)]
     max_cost = data.get("max_cost")
-    if isinstance(max_cost, bool) or not isinstance(max_cost, int | float | None):
+    if (
+        isinstance(max_cost, bool)
+        or not isinstance(max_cost, int | float | None)
+        or (max_cost is not None and not math.isfinite(max_cost))
+    ):
         raise InvalidRequest(
             f"max_cost is {max_cost!r}; it must be a number",
             code=codes.INVALID_REQUEST_MAX_COST, param="max_cost",
