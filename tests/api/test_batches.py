@@ -93,6 +93,10 @@ def test_a_bad_request_refuses_the_batch_naming_it(client: TestClient) -> None:
     for body, code, param in cases:
         error = _refused(client, body)
         assert (error["code"], error["param"]) == (code, param), (body, error)
+    missing = [{"type": "image", "file_id": "file_0123456789abcdef0123456789abcdef"}]
+    r = client.post("/v1/batches", json={"requests": [ITEM, {**ITEM, "references": missing}]})
+    assert r.json()["error"]["code"] == "invalid_reference.file_not_found"
+    assert r.json()["error"]["param"] == "requests[1].references[0]"
     raw = '{"requests": [{"prompt": "x"}], "max_cost": 1e999}'  # inf: not an amount
     r = client.post("/v1/batches", content=raw, headers={"Content-Type": "application/json"})
     assert (r.status_code, r.json()["error"]["param"]) == (400, "max_cost")

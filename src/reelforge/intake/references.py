@@ -149,6 +149,16 @@ class ReferenceIntake:
             self._commit(pending)
         return stored
 
+    def check_files(self, owner_key_id: str, refs: Sequence[ReferenceInput]) -> None:
+        """Refuse a reference given by file id that this key does not have, or of another
+        kind, as `ingest` would, without fetching or storing anything (a batch checks every
+        item's files before it is stored)."""
+        for i, ref in enumerate(refs):
+            value = ref.file_id or ref.url
+            file_id = file_id_of(value) if ref.data is None and value else None
+            if file_id is not None:
+                self._from_file(owner_key_id, file_id, ref.kind, Where.ref(i))
+
     def store_bytes(
         self,
         data: bytes,

@@ -150,7 +150,7 @@ class BatchService:
                 "Idempotency-Key must be 1..255 characters",
                 code=codes.INVALID_REQUEST_IDEMPOTENCY_KEY, param="Idempotency-Key",
             )  # fmt: skip
-        self._check(request)
+        self._check(owner_key_id, request)
         batch_id = "batch_" + secrets.token_hex(12)
         now = self._clock()
         items = self._items(batch_id, request, idempotency_key, now)
@@ -173,7 +173,7 @@ class BatchService:
         self._start(stored.id)
         return stored
 
-    def _check(self, request: BatchRequest) -> None:
+    def _check(self, owner_key_id: str, request: BatchRequest) -> None:
         if not request.requests:
             raise InvalidRequest(
                 "requests is empty; a batch has at least one request",
@@ -216,6 +216,7 @@ class BatchService:
                 )  # fmt: skip
             try:
                 self._submissions.validate(item.spec)
+                self._intake.check_files(owner_key_id, item.spec.references)
             except ReelforgeError as exc:
                 raise within(exc, where) from None
 
