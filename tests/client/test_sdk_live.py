@@ -5,6 +5,7 @@ of two takes through the batch methods."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,8 +28,15 @@ def test_async_client_drives_20_jobs_at_once_with_event_streams(
 ) -> None:
     image = product_png(tmp_path / "mug.png")
 
+    sent: Counter[str] = Counter()
+
+    class Counting(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent[f"{request.method} {request.url.path}"] += 1
+            return await super().handle_async_request(request)
+
     async def main() -> list[list[VideoEvent]]:
-        async with AsyncClient(server, api_key=ADMIN_KEY) as rf:
+        async with AsyncClient(server, api_key=ADMIN_KEY, transport=Counting()) as rf:
             videos = await asyncio.gather(
                 *(
                     rf.create_video(
@@ -58,9 +66,9 @@ def test_async_client_drives_20_jobs_at_once_with_event_streams(
         ids = {events[-1].video.id for events in streams}
         listed = [v for v in rf.iter_videos(page_size=7) if v.id in ids]
         assert len(ids) == 20 and len(listed) == 20  # one job per create, all listed
-        # One upload stood for all twenty references.
-        file_ids = {v.raw.get("references", [{}])[0].get("file_id") for v in listed}
-        assert len(file_ids) <= 1
+    # One upload stood for all twenty references; each job was followed by its event stream.
+    assert sent["POST /v1/files"] == 1 and sent["POST /v1/videos"] == 20
+    assert sum(n for k, n in sent.items() if k.endswith("/events")) >= 20
 
 
 def test_content_route_serves_ranges_and_downloads_resume(server: str, tmp_path: Path) -> None:
