@@ -40,7 +40,7 @@ def main() -> None:
         products = list(csv.DictReader(fh))
     requests = [
         {"custom_id": row["sku"], "prompt": TEMPLATE.format(**row),
-         "images": [ASSETS / row["images"], *BRAND], "metadata": {"sku": row["sku"]},
+         "images": [args.csv.parent / row["images"], *BRAND], "metadata": {"sku": row["sku"]},
          **job_options(args)}
         for row in products
     ]  # fmt: skip

@@ -33,7 +33,8 @@ def concatenate(parts: list[Path], path: Path) -> Path:
     timestamps continued from one clip to the next."""
     with av.open(str(parts[0])) as first:
         v0 = first.streams.video[0]
-        width, height, rate = v0.codec_context.width, v0.codec_context.height, v0.average_rate
+        width, height = v0.codec_context.width, v0.codec_context.height
+        rate = v0.average_rate or Fraction(24)
         has_audio = bool(first.streams.audio)
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=rate)
@@ -43,18 +44,18 @@ def concatenate(parts: list[Path], path: Path) -> Path:
         frames = samples = 0
         for part in parts:
             with av.open(str(part)) as clip:
-                for frame in clip.decode(video=0):
-                    frame = frame.reformat(width, height, "yuv420p")
-                    frame.pts, frame.time_base = frames, Fraction(1, 1) / rate
+                for picture in clip.decode(video=0):
+                    picture = picture.reformat(width, height, "yuv420p")
+                    picture.pts, picture.time_base = frames, 1 / rate
                     frames += 1
-                    out.mux(video.encode(frame))
+                    out.mux(video.encode(picture))
             if audio is None:
                 continue
             with av.open(str(part)) as clip:
                 if not clip.streams.audio:
                     continue
-                for frame in clip.decode(audio=0):
-                    for chunk in resampler.resample(frame):
+                for sound in clip.decode(audio=0):
+                    for chunk in resampler.resample(sound):
                         chunk.pts, chunk.time_base = samples, Fraction(1, 48_000)
                         samples += chunk.samples
                         out.mux(audio.encode(chunk))

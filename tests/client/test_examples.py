@@ -37,7 +37,7 @@ def _run(server: str, name: str, out: Path, *extra: str) -> str:
 def _seconds(path: Path) -> float:
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
-        return float(stream.frames / stream.average_rate)
+        return stream.frames / float(stream.average_rate or 24)
 
 
 def test_catalog_from_a_csv_as_one_budgeted_batch(server: str, tmp_path: Path) -> None:
@@ -69,3 +69,28 @@ def test_chained_shots_make_one_longer_video(server: str, tmp_path: Path) -> Non
     assert _seconds(story) == pytest.approx(2 * _seconds(tmp_path / "shot1.mp4"))
     with av.open(str(story)) as c:
         assert c.streams.video[0].codec_context.height == 480
+
+
+def test_the_catalog_through_reelforge_batch_as_the_readme_says(
+    server: str, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "reelforge"), "--url", server, "--api-key", ADMIN_KEY,
+         "batch", "examples/catalog/products.csv", "--refs", "images",
+         "--bundle", "examples/assets/brand_logo.png",
+         "--bundle", "examples/assets/brand_palette.png",
+         "--template", "{product} on a marble table, slow orbit, @Image1, brand colours of @Image3",
+         "--budget", "0.2", "--seconds", "1", "--resolution", "480p", "--no-audio",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=240, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr  # the budget admits the first product only
+    with (tmp_path / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    statuses = [(r["name"], r["status"]) for r in rows]
+    assert statuses == [
+        ("MUG-001", "completed"),
+        ("LMP-002", "skipped.budget"),
+        ("VAS-003", "skipped.budget"),
+    ]
+    assert Path(rows[0]["output"]).exists()
