@@ -119,7 +119,9 @@ def write_rgba_png(path: Path, rgba: np.ndarray) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
-        Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(tmp_name, format="PNG")
+        Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(
+            tmp_name, format="PNG", compress_level=3
+        )
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, path)
     except BaseException:

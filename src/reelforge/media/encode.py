@@ -275,8 +275,9 @@ def _close(iterator: Iterator[np.ndarray]) -> None:
 
 
 def write_png(path: Path, frame: np.ndarray) -> Path:
-    """Write an RGB uint8 frame as PNG, atomically."""
-    return _write_still(path, frame, "PNG", {"optimize": False})
+    """Write an RGB uint8 frame as PNG, atomically. zlib level 3: a 4K frame in a quarter of
+    the time of the default level 6, about 10 % larger."""
+    return _write_still(path, frame, "PNG", {"optimize": False, "compress_level": 3})
 
 
 def write_jpeg(path: Path, frame: np.ndarray, quality: int = 90) -> Path:
