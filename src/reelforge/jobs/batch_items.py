@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelforge.core.batch import Batch, BatchItem
-from reelforge.core.job import Job
+from reelforge.core.batch import Batch, BatchItem, ItemState
+from reelforge.core.job import Job, JobStatus
 from reelforge.errors import ReelforgeError
 from reelforge.spec import (
     AspectRatio,
@@ -60,17 +60,41 @@ class BatchSnapshot:
         return self.jobs.get(item.job_id) if item.job_id else None
 
     @property
-    def committed(self) -> float:
-        """Holds of running items plus charges of finished ones."""
-        return round(sum(j.cost + j.hold_amount for j in self.jobs.values()), 6)
+    def overview(self) -> BatchOverview:
+        counts: dict[tuple[ItemState, JobStatus | None], int] = {}
+        for item in self.items:
+            job = self.job(item)
+            key = (item.state, job.status if job is not None else None)
+            counts[key] = counts.get(key, 0) + 1
+        jobs = self.jobs.values()
+        totals = BatchTotals(
+            counts=tuple((state, status, n) for (state, status), n in counts.items()),
+            charged=round(sum(j.cost for j in jobs), 6),
+            committed=round(sum(j.cost + j.hold_amount for j in jobs), 6),
+        )
+        return BatchOverview(self.batch, totals, self.currency)
 
-    @property
-    def charged(self) -> float:
-        return round(sum(j.cost for j in self.jobs.values()), 6)
+
+@dataclass(frozen=True)
+class BatchTotals:
+    """A batch's items counted by (item state, job status), and its money."""
+
+    counts: tuple[tuple[ItemState, JobStatus | None, int], ...]
+    charged: float  # what its videos are charged so far
+    committed: float  # holds of videos still queued or running plus charges of finished ones
 
 
-BatchEventBody = Callable[[BatchSnapshot, str, float], dict[str, Any]]
-"""(snapshot, event id, created_at) -> the body of the `batch.completed` event."""
+@dataclass(frozen=True)
+class BatchOverview:
+    """A batch without its items (lists, webhook events): one query for its totals."""
+
+    batch: Batch
+    totals: BatchTotals
+    currency: str
+
+
+BatchEventBody = Callable[[BatchOverview, str, float], dict[str, Any]]
+"""(overview, event id, created_at) -> the body of the `batch.completed` event."""
 
 
 # ---- helpers ---------------------------------------------------------------------------------

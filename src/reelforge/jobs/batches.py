@@ -54,8 +54,10 @@ from reelforge.intake.references import ReferenceIntake
 from reelforge.intake.rules import check_metadata
 from reelforge.jobs.batch_items import (
     BatchEventBody,
+    BatchOverview,
     BatchRequest,
     BatchSnapshot,
+    BatchTotals,
     decode_spec,
     derive_seed,
     encode_spec,
@@ -266,10 +268,24 @@ class BatchService:
 
     def list_page(
         self, owner_key_id: str, *, limit: int = 20, after: str | None = None
-    ) -> tuple[list[BatchSnapshot], bool]:
+    ) -> tuple[list[BatchOverview], bool]:
+        """A page of the key's batches, newest first, without their items."""
         cursor = self.get(owner_key_id, after) if after else None
         rows = self._repo.page(owner_key_id, limit=limit + 1, after=cursor)
-        return [self._snapshot(b) for b in rows[:limit]], len(rows) > limit
+        return self._overviews(rows[:limit]), len(rows) > limit
+
+    def _overviews(self, batches: list[Batch]) -> list[BatchOverview]:
+        totals = self._repo.totals([b.id for b in batches])
+        out = []
+        for batch in batches:
+            rows = totals[batch.id]
+            summed = BatchTotals(
+                counts=tuple((state, status, n) for state, status, n, _, _ in rows),
+                charged=round(sum(cost for *_, cost, _ in rows), 6),
+                committed=round(sum(cost + hold for *_, cost, hold in rows), 6),
+            )
+            out.append(BatchOverview(batch, summed, self._currency))
+        return out
 
     # ---- cancel ------------------------------------------------------------------------
 
@@ -480,7 +496,7 @@ class BatchService:
             return
         now = self._clock()
         event_id = "evt_" + secrets.token_hex(12)
-        body = self._event_body(self._snapshot(batch), event_id, now)
+        body = self._event_body(self._overviews([batch])[0], event_id, now)
         self._events.store_event(
             job_id=batch.id, owner_key_id=batch.owner_key_id, url=batch.webhook_url,
             key=EVENT_TYPE, event_id=event_id, body=body,

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from reelforge.core.batch import BatchItem, ItemState
-from reelforge.core.job import Job
-from reelforge.jobs.batch_items import BatchSnapshot
+from reelforge.core.job import Job, JobStatus
+from reelforge.jobs.batch_items import BatchOverview, BatchSnapshot, BatchTotals
 from reelforge.jobs.views import JobView
 from reelforge.presenters.native import NATIVE_STATUS
 
@@ -19,9 +19,7 @@ ITEM_STATUSES = ("pending", "queued", "in_progress", "completed", "failed", "can
 def item_status(item: BatchItem, job: Job | None) -> str:
     """`pending` (waiting in the batch), the job's status once admitted, `skipped` (never
     started: budget or cancel) or `failed` (refused at admission: no job)."""
-    if item.state is ItemState.ADMITTED:
-        return NATIVE_STATUS[job.status] if job is not None else "queued"
-    return item.state.value
+    return _word(item.state, job.status if job is not None else None)
 
 
 def batch_item(
@@ -47,16 +45,22 @@ def batch_item(
     }
 
 
-def request_counts(snapshot: BatchSnapshot) -> dict[str, int]:
+def _word(state: ItemState, status: JobStatus | None) -> str:
+    if state is ItemState.ADMITTED:
+        return NATIVE_STATUS[status] if status is not None else "queued"
+    return state.value
+
+
+def request_counts(totals: BatchTotals) -> dict[str, int]:
     counts = dict.fromkeys(ITEM_STATUSES, 0)
-    for item in snapshot.items:
-        counts[item_status(item, snapshot.job(item))] += 1
-    return {"total": len(snapshot.items), **counts}
+    for state, status, n in totals.counts:
+        counts[_word(state, status)] += n
+    return {"total": sum(counts.values()), **counts}
 
 
-def batch_summary(snapshot: BatchSnapshot) -> dict[str, Any]:
+def batch_summary(overview: BatchOverview) -> dict[str, Any]:
     """The Batch object without its items (lists, webhook events)."""
-    batch = snapshot.batch
+    batch, totals = overview.batch, overview.totals
     return {
         "id": batch.id,
         "object": "batch",
@@ -66,12 +70,12 @@ def batch_summary(snapshot: BatchSnapshot) -> dict[str, Any]:
         "metadata": dict(batch.metadata),
         "webhook_url": batch.webhook_url,
         "item_webhooks": batch.item_webhooks,
-        "request_counts": request_counts(snapshot),
+        "request_counts": request_counts(totals),
         "usage": {
-            "cost": snapshot.charged,
-            "committed": snapshot.committed,
+            "cost": totals.charged,
+            "committed": totals.committed,
             "max_cost": batch.max_cost,
-            "currency": snapshot.currency,
+            "currency": overview.currency,
         },
     }
 
@@ -79,12 +83,12 @@ def batch_summary(snapshot: BatchSnapshot) -> dict[str, Any]:
 def batch_object(snapshot: BatchSnapshot, views: Mapping[str, JobView]) -> dict[str, Any]:
     """The Batch object with every item (`GET /v1/batches/{id}`)."""
     return {
-        **batch_summary(snapshot),
+        **batch_summary(snapshot.overview),
         "items": [batch_item(snapshot, item, views) for item in snapshot.items],
     }
 
 
-def batch_event_body(snapshot: BatchSnapshot, event_id: str, created_at: float) -> dict[str, Any]:
+def batch_event_body(overview: BatchOverview, event_id: str, created_at: float) -> dict[str, Any]:
     """The `batch.completed` event: the Batch object without items (no download links; fetch
     `GET /v1/batches/{id}/results` for them)."""
     return {
@@ -92,5 +96,5 @@ def batch_event_body(snapshot: BatchSnapshot, event_id: str, created_at: float) 
         "object": "event",
         "type": "batch.completed",
         "created_at": int(created_at),
-        "data": batch_summary(snapshot),
+        "data": batch_summary(overview),
     }

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelforge.core.batch import Batch, BatchItem, BatchStatus, ItemState
-from reelforge.core.job import Job
+from reelforge.core.job import Job, JobStatus
 from reelforge.store.batch_tables import batch_items, batches
 from reelforge.store.job_repository import job_from_row
 from reelforge.store.tables import idempotency_keys, jobs
@@ -126,6 +126,32 @@ class BatchRepository:
         )
         with self._engine.connect() as conn:
             return {j.id: j for j in (job_from_row(r) for r in conn.execute(q).all())}
+
+    def totals(
+        self, batch_ids: Sequence[str]
+    ) -> dict[str, list[tuple[ItemState, JobStatus | None, int, float, float]]]:
+        """Per batch: its items counted by (state, job status), with the charges and holds of
+        those jobs (one query for a page of batches)."""
+        q = (
+            sa.select(
+                batch_items.c.batch_id, batch_items.c.state, jobs.c.status, sa.func.count(),
+                sa.func.coalesce(sa.func.sum(jobs.c.cost), 0.0),
+                sa.func.coalesce(sa.func.sum(jobs.c.hold_amount), 0.0),
+            )
+            .select_from(batch_items.outerjoin(jobs, jobs.c.id == batch_items.c.job_id))
+            .where(batch_items.c.batch_id.in_(list(batch_ids)))
+            .group_by(batch_items.c.batch_id, batch_items.c.state, jobs.c.status)
+        )  # fmt: skip
+        out: dict[str, list[tuple[ItemState, JobStatus | None, int, float, float]]] = {
+            b: [] for b in batch_ids
+        }
+        with self._engine.connect() as conn:
+            for batch_id, state, status, n, cost, hold in conn.execute(q).all():
+                out[batch_id].append((
+                    ItemState(state), JobStatus(status) if status else None, int(n),
+                    float(cost), float(hold),
+                ))  # fmt: skip
+        return out
 
     def committed(self, batch_id: str) -> float:
         """What the batch's admitted items may still cost or have cost: a job's hold until it
