@@ -160,7 +160,8 @@ def quality_report(
     checks.extend(_audio_checks(path, info.has_audio, generate_audio, target_lufs, measured))
 
     images = {r.index: r for r in references if r.kind is ReferenceKind.IMAGE}
-    wanted = _presence_plan(plan, images)
+    # an alpha video (prores_4444, vp9) shows the subjects alone: its plate is not looked for
+    wanted = _presence_plan(plan, images, plates=(codec or "") not in ("prores_4444", "vp9"))
     samples = {_middle(plan, k) for k in wanted}
     frames = measure_frames(path, samples)
     measured["analysed_frames"] = frames.count
@@ -421,13 +422,18 @@ def _middle(plan: ShotPlan, shot: int) -> int:
     return s.start_frame + s.num_frames // 2
 
 
-def _presence_plan(plan: ShotPlan, images: dict[int, ReferenceFile]) -> dict[int, list[int]]:
+def _presence_plan(
+    plan: ShotPlan, images: dict[int, ReferenceFile], plates: bool = True
+) -> dict[int, list[int]]:
     """Per shot index: the @ImageN it should show (those its text mentions; a lone image in
-    every shot; the first/last frame image in the first/last shot)."""
+    every shot; the first/last frame image in the first/last shot; not the plate if `plates`
+    is false)."""
     out: dict[int, list[int]] = {}
     for k, shot in enumerate(plan.shots):
         want = [i for i in shot.image_indices if i in images]
-        if shot.background_image in images and shot.background_image not in want:
+        if not plates:
+            want = [i for i in want if i != shot.background_image]
+        if plates and shot.background_image in images and shot.background_image not in want:
             want.append(shot.background_image)
         if not want and len(images) == 1:
             want = list(images)
