@@ -224,6 +224,7 @@ class Background:
             self._fleet.start()
         self._runtime.webhooks.start()
         self._janitor.start()
+        self._runtime.batches.open()  # batches admit items once the process has started
 
     def stop(self) -> None:
         """Stop everything, also after a start that failed half-way; one part failing to stop

@@ -135,7 +135,7 @@ class BatchService:
         self._clock = clock or jobs.clock
         self._wake = threading.Condition()
         self._stopping = False
-        self._ready = threading.Event()  # set once the queues exist (`launch`)
+        self._ready = threading.Event()  # set once the process has started (`open`)
         self._queue: Any = None
         self._workflow = self._register()
 
@@ -351,8 +351,13 @@ class BatchService:
         unfinished by the last run."""
         self._stopping = False
         self._queue = DBOS.register_queue(QUEUE_NAME, polling_interval_sec=poll_seconds)
-        self._ready.set()
         self.resume_unfinished()
+
+    def open(self) -> None:
+        """Let the batches' workflows admit items: called once the process has started (a
+        workflow recovered as DBOS launched waits until then, so its writes do not race the
+        start-up's own, nor find the job queues missing)."""
+        self._ready.set()
 
     def stop(self) -> None:
         self._stopping = True
@@ -397,7 +402,7 @@ class BatchService:
         items while the key's limits and the budget allow, and end the batch once every item
         has ended; True when the batch is over. Safe to run again after a crash: every change
         is guarded and every admission is idempotent."""
-        # A workflow recovered as DBOS launches waits for the job queues to be registered.
+        # A workflow recovered as DBOS launches waits until the process has started (`open`).
         while not self._ready.wait(0.1):
             pass
         if self._stopping:
