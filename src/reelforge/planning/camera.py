@@ -2,8 +2,9 @@
 
 Pure text. The first move named leads (`find_camera`); further ones in the same shot follow it
 in the order written, up to `MAX_MOVES_PER_SHOT` (`following_moves`). A move's speed comes from
-words in the same clause, so "a fast car, the camera slowly zooms in" is a slow zoom. Handheld shake is not a move but
-a modifier of any move ("handheld pan left"): `find_shake` reads it on its own.
+words in the same clause, so "a fast car, the camera slowly zooms in" is a slow zoom. Handheld
+shake is not a move but a modifier of any move ("handheld pan left"): `find_shake` reads it on
+its own.
 """
 
 from __future__ import annotations
