@@ -196,8 +196,7 @@ def camera_steps(shot: Shot) -> list[tuple[CameraMove, float, int, int]]:
     n = shot.num_frames
     bounds = [round(k * n / len(moves)) for k in range(len(moves) + 1)]
     return [
-        (move, speed, bounds[k], bounds[k + 1] - bounds[k])
-        for k, (move, speed) in enumerate(moves)
+        (move, speed, bounds[k], bounds[k + 1] - bounds[k]) for k, (move, speed) in enumerate(moves)
     ]
 
 
