@@ -1,13 +1,22 @@
-"""Structured JSON logs with the request id and job id of the work at hand."""
+"""Logs: one JSON object per line (python-json-logger) for every logger of the process, the
+server's access log and the durable-execution library's included, with the request id and job
+id of the work at hand (context variables set by the HTTP middleware and the job workflow).
+
+`configure_logging` is called once by `reelforge serve` and `reelforge worker` (never at
+import); an engine's child process calls `inherit_logging` to log the same way as its parent.
+"""
 
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
+import os
 import re
 import sys
-import time
+from typing import Any
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "reelforge_request_id", default=None
@@ -16,34 +25,97 @@ job_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "reelforge_job_id", default=None
 )
 
+# Set by configure_logging for child processes (engines run in spawned processes): "json:INFO".
+_INHERIT_ENV = "REELFORGE_LOGGING_INHERITED"
+# Loggers whose INFO lines are the service's own news; every other library logs WARNING and up
+# (httpx, for one, logs each request at INFO).
+_OWN_LOGGERS = ("reelforge", "uvicorn", "uvicorn.error", "uvicorn.access")
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "ts": round(record.created, 3),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+
+class ContextFields(logging.Filter):
+    """On the handler, so that it sees every logger's records: adds `request_id` and `job_id`
+    from the context (unless the call passed its own in `extra`), and gives an access-log line
+    its parts as fields (`http_method`, `path`, `status_code`, `client_addr`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
         for key, var in (("request_id", request_id_var), ("job_id", job_id_var)):
-            value = getattr(record, key, None) or var.get()
-            if value:
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+            if getattr(record, key, None) is None:
+                value = var.get()
+                if value:
+                    setattr(record, key, value)
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            args = record.args
+            if len(args) == 5:  # uvicorn's '%s - "%s %s HTTP/%s" %d'
+                record.client_addr, record.http_method, record.path = args[0], args[1], args[2]
+                record.http_version, record.status_code = args[3], args[4]
+        return True
+
+
+class JsonFormatter(_LibraryJsonFormatter):
+    """`{"time", "level", "logger", "message", ...extra fields}`; lowercase levels."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ["levelname", "name", "message"],
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
+            # uvicorn's colour copy of a message is noise in a log store
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
+            json_ensure_ascii=False,
+        )
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_data, record, message_dict)
+        if isinstance(log_data.get("level"), str):
+            log_data["level"] = log_data["level"].lower()
+
+
+_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+_handler: logging.Handler | None = None
+
+
+def json_logging() -> bool:
+    """Whether this process logs JSON lines (configure_logging ran with json_logs=True)."""
+    return _handler is not None and isinstance(_handler.formatter, JsonFormatter)
 
 
 def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
-    """Called once by `reelforge serve` (never at import)."""
+    """One handler on stderr, on the root logger, for every logger of the process."""
+    global _handler
+    level = level.upper()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s"))  # fmt: skip
-    root = logging.getLogger("reelforge")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter(_TEXT_FORMAT))
+    handler.addFilter(ContextFields())
+    root = logging.getLogger()
+    if _handler is not None and _handler in root.handlers:
+        root.removeHandler(_handler)
+    root.addHandler(handler)
+    numeric = logging.getLevelName(level)
+    numeric = numeric if isinstance(numeric, int) else logging.INFO
+    # LOG_LEVEL=DEBUG: every library's debug lines too; otherwise theirs from WARNING up
+    root.setLevel(numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING))
+    for name in _OWN_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+        logger.setLevel(numeric)
+    # DBOS adds a plain-text handler of its own unless its logger already has one.
+    dbos = logging.getLogger("dbos")
+    dbos.handlers[:] = [handler]
+    dbos.propagate = False
+    _handler = handler
+    install_access_log_redaction()
+    os.environ[_INHERIT_ENV] = f"{'json' if json_logs else 'text'}:{level}"
+
+
+def inherit_logging() -> None:
+    """In a child process (an engine's): log as the parent configured, if it did."""
+    spec = os.environ.get(_INHERIT_ENV, "")
+    kind, _, level = spec.partition(":")
+    if kind in ("json", "text"):
+        configure_logging(level or "INFO", json_logs=kind == "json")
 
 
 _SECRET_QUERY = re.compile(

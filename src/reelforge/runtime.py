@@ -4,19 +4,26 @@ stopped as one. `create_app` (the API) and `reelforge worker` (workers only) bot
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from reelforge import codes
 from reelforge.engines.registry import EngineRegistry
+from reelforge.errors import InvalidRequest
 from reelforge.intake.references import ReferenceIntake
+from reelforge.jobs.batches import QUEUE_NAME as BATCH_QUEUE
 from reelforge.jobs.batches import BatchService
 from reelforge.jobs.directory import ModelDirectory
 from reelforge.jobs.engine_host import EngineHosts
-from reelforge.jobs.fleet import Fleet
+from reelforge.jobs.fleet import Fleet, announce_queue, open_lease
+from reelforge.jobs.health import HealthProbe
 from reelforge.jobs.janitor import Janitor
 from reelforge.jobs.notifications import WebhookEvents
+from reelforge.jobs.outages import RetryPolicy
 from reelforge.jobs.readiness import EngineReadiness, fleet_engines
 from reelforge.jobs.service import JobService, Lifecycle
 from reelforge.jobs.submissions import ModelCatalog, Submissions
@@ -35,7 +42,7 @@ from reelforge.storage.base import Storage
 from reelforge.storage.registry import open_storage
 from reelforge.storage.signing import UrlSigner, signing_secret
 from reelforge.store.batch_repository import BatchRepository
-from reelforge.store.database import open_database
+from reelforge.store.database import PoolOptions, open_database
 from reelforge.store.file_repository import FileRepository
 from reelforge.store.job_repository import JobRepository
 from reelforge.store.key_repository import KeyRepository
@@ -75,7 +82,12 @@ def build_runtime(
     `moderation` replaces the policy the settings describe (for operators embedding reelforge
     with a policy of their own)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = open_database(settings.resolved_database_url)
+    database = open_database(
+        settings.resolved_database_url,
+        pool=pool_options(settings),
+        migrate_schema=settings.migrate_on_start,
+        schema_wait_seconds=settings.schema_wait_seconds,
+    )
     storage = open_storage(settings.resolved_storage_url, settings, settings.data_dir / "cache")
     configured = settings.signing_key.get_secret_value() if settings.signing_key else None
     secret = signing_secret(configured, settings.signing_key_path)
@@ -151,6 +163,12 @@ def build_runtime(
     workflows = JobWorkflows(
         service, storage, hosts, settings.data_dir / "work", moderation,
         assess_quality=settings.quality_reports,
+        retry=RetryPolicy(
+            total_seconds=settings.transient_retry_seconds,
+            initial=settings.transient_backoff_seconds,
+            maximum=settings.transient_backoff_max_seconds,
+        ),
+        idle_poll_seconds=settings.queue_poll_seconds,
     )  # fmt: skip
     service.attach_queue(workflows)
     batches = BatchService(
@@ -169,13 +187,35 @@ def build_runtime(
     )  # fmt: skip
 
 
+def pool_options(settings: Settings) -> PoolOptions:
+    return PoolOptions(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        application_name=f"reelforge/{os.getpid()}",
+    )
+
+
+def _replaced() -> None:
+    """Another live process took this process's executor id: two processes must never run
+    under one id (each would recover the other's jobs), so this one ends at once."""
+    logging.getLogger("reelforge").critical("executor id taken over by another process: exiting")
+    logging.shutdown()
+    os._exit(75)
+
+
 class Background:
-    """The running parts of a process: the durable queue (and its workers, for the engines this
-    process hosts), webhook delivery and the lifecycle janitor."""
+    """The running parts of a process: its place in the fleet (executor lease and heartbeat),
+    the durable queue (and its workers, for the engines this process hosts), webhook delivery
+    and the lifecycle janitor."""
 
     def __init__(self, runtime: Runtime, *, hosted_engines: list[str] | None) -> None:
         self._runtime = runtime
         self._hosted = hosted_engines
+        settings = runtime.settings
+        self.health = HealthProbe(
+            runtime.database, runtime.storage, timeout=settings.readiness_timeout_seconds
+        )
         self._janitor = Janitor(
             runtime.jobs,
             runtime.settings.janitor_interval_seconds,
@@ -189,19 +229,69 @@ class Background:
         # `reelforge worker --engine X` names its engines: it renders whatever RUN_WORKERS says
         # (an env file shared with API replicas must not silence it).
         self._runs_workers = hosted_engines is not None or runtime.settings.run_workers
+        if hosted_engines is not None:
+            role = "worker-" + "+".join(hosted_engines)
+        else:
+            role = "serve" if self._runs_workers else "api"
+        self.executor_id = settings.executor_for(role)
 
     def start(self) -> None:
         settings = self._runtime.settings
-        self._runtime.workflows.launch(
+        database, workflows = self._runtime.database, self._runtime.workflows
+        if settings.scale_mode and self.executor_id == "local":
+            raise InvalidRequest(
+                "REELFORGE_EXECUTOR_ID=local is the one-machine id; on PostgreSQL each process "
+                "needs its own (leave it unset for <hostname>-<role>[-<slot>])",
+                code=codes.INVALID_REQUEST_EXECUTOR_ID,
+                param="REELFORGE_EXECUTOR_ID",
+            )
+        # The lease first: only the one live holder of an id recovers that id's workflows.
+        self._fleet = Fleet(
+            database,
+            self.executor_id,
+            [],
+            lease=open_lease(
+                settings.resolved_database_url,
+                settings.data_dir,
+                self.executor_id,
+                pool_options(settings),
+            ),
+            heartbeat_seconds=settings.worker_heartbeat_seconds,
+            dead_after_seconds=settings.dead_worker_seconds,
+            on_wake=workflows.wake,
+            on_recovered=workflows.announce,
+            on_fenced=lambda: workflows.abandon_running(timeout=30.0),
+            on_replaced=_replaced,
+        )
+        self._fleet.claim(settings.executor_claim_seconds)
+        fleet = self._fleet
+        self.health.add_state("executor", lambda: fleet.lease_problem())
+        shared = settings.scale_mode and (
+            settings.resolved_dbos_database_url == settings.resolved_database_url
+        )
+        workflows.launch(
             settings.resolved_dbos_database_url,
-            settings.executor_id,
+            self.executor_id,
             engines=self._runtime.engines.names(),
             hosted=self._hosted if self._runs_workers else [],
-            concurrency=settings.worker_concurrency,
+            concurrency=settings.concurrency_for,
             poll_seconds=settings.queue_poll_seconds,
+            system_engine=database if shared else None,
+            engine_kwargs={  # a system database of its own: a pool of the same size
+                "pool_size": settings.db_pool_size,
+                "max_overflow": settings.db_max_overflow,
+                "pool_pre_ping": False,  # a ping per checkout is most of an idle process's load
+            },
+            run_migrations=settings.migrate_on_start or not settings.scale_mode,
+            announce=(lambda queue: announce_queue(database, queue))
+            if settings.scale_mode
+            else None,
         )
         self._runtime.jobs.reenqueue_unfinished()
         self._runtime.batches.launch(settings.queue_poll_seconds)
+        if self._hosted is None:  # the API's processes run the batches (workers do not)
+            # Batches are enqueued without a wake-up: looked for every second.
+            workflows.listen_queue(BATCH_QUEUE, idle_seconds=min(1.0, settings.queue_poll_seconds))
         if self._runs_workers and settings.prewarm_engines:
             engines = self._runtime.engines
             default = settings.default_model.partition(":")[0]
@@ -214,33 +304,52 @@ class Background:
             self._runtime.readiness.render_locally(renders)
             # Advertised to API replicas: only the engines that can render here.
             unready = engines.check_ready(renders)
-            self._fleet = Fleet(
-                self._runtime.database,
-                settings.executor_id,
-                [e for e in renders if e not in unready],
-                heartbeat_seconds=settings.worker_heartbeat_seconds,
-                dead_after_seconds=settings.dead_worker_seconds,
-            )
-            self._fleet.start()
+            self._fleet.advertise([e for e in renders if e not in unready])
+        self._fleet.start()
         self._runtime.webhooks.start()
         self._janitor.start()
         self._runtime.batches.open()  # batches admit items once the process has started
 
+    def drain(self) -> bool:
+        """Stop taking jobs and let those running here finish within DRAIN_SECONDS (scale
+        mode; on one machine they are handed back at once and resume at the next start); hand
+        the rest back to their queues. True when nothing of this process is left pending."""
+        self.health.draining = True
+        workflows = self._runtime.workflows
+        if not self._runs_workers:
+            workflows.stop_dequeuing()
+            return True
+        settings = self._runtime.settings
+        grace = settings.drain_seconds if settings.scale_mode else 0.0
+        return workflows.drain(grace, self.executor_id)
+
     def stop(self) -> None:
-        """Stop everything, also after a start that failed half-way; one part failing to stop
-        does not keep the others running."""
+        """Drain, then stop everything, also after a start that failed half-way; one part
+        failing to stop does not keep the others running."""
+        if self._fleet is not None:
+            try:
+                if not self.drain():
+                    log.warning("stopping with jobs still pending: the fleet recovers them")
+            except Exception:
+                log.exception("draining failed; the fleet recovers what is left pending")
+        fleet = self._fleet
         steps: list[Callable[[], object]] = [
             self._runtime.batches.stop,
             self._janitor.stop,
             self._runtime.webhooks.stop,
             self._runtime.workflows.shutdown,
             self._runtime.workflows.close_engines,
+            self.health.close,
             self._runtime.database.dispose,
         ]
-        if self._fleet is not None:
-            steps.insert(0, self._fleet.stop)
+        if fleet is not None:
+            steps.insert(5, fleet.stop)
         for step in steps:
+            began = time.monotonic()
             try:
                 step()
             except Exception:
                 log.exception("stopping %s failed", getattr(step, "__qualname__", step))
+            if time.monotonic() - began > 2.0:
+                log.info("stopping %s took %.1f s", getattr(step, "__qualname__", step),
+                         time.monotonic() - began)  # fmt: skip

@@ -6,10 +6,12 @@ Nothing here runs at import time.
 
 from __future__ import annotations
 
+import re
+import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelforge.engines.diffusion.settings import DiffusionSettings
@@ -57,8 +59,28 @@ class Settings(DiffusionSettings, StorageSettings, BaseSettings):
     )
 
     run_workers: bool = Field(default=True, description="run job workers inside the API process")
-    worker_concurrency: int = Field(default=1, ge=1)
-    executor_id: str = Field(default="local", description="stable id of this worker process")
+    worker_concurrency: int = Field(
+        default=1, ge=1, description="jobs of one engine this process renders at once"
+    )
+    engine_concurrency: dict[str, int] = Field(
+        default_factory=dict,
+        description='JSON {"<engine>": n}: WORKER_CONCURRENCY for some engines only; a setting '
+        "of this process alone (no other process can change it)",
+    )
+    executor_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$",
+        description="this process's id in the fleet (recovery finds a process's jobs by it); "
+        "unique per process. Default: `local` on SQLite; on PostgreSQL "
+        "<hostname>-<role>[-<slot>], role `api`, `serve` or `worker-<engines>` "
+        "(docs/scale-mode.md)",
+    )
+    slot: int | None = Field(
+        default=None,
+        ge=0,
+        description="tells apart processes of one role on one host (one worker per GPU): "
+        "appended to the default executor id",
+    )
     engine_isolation: Literal["process", "thread"] = Field(
         default="process",
         description="process: each engine runs in a child process that a cancel it ignores, "
@@ -83,13 +105,76 @@ class Settings(DiffusionSettings, StorageSettings, BaseSettings):
         description="the same for diffusion engines: one denoising step can take seconds, and a "
         "killed engine process has to load its model again",
     )
-    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
-    dead_worker_seconds: float = Field(
-        default=60.0,
+    worker_heartbeat_seconds: float = Field(
+        default=2.0,
         gt=0,
-        description="a worker silent this long is gone: its jobs go back on their queues",
+        description="how often a process beats its heartbeat and looks for dead ones",
     )
-    queue_poll_seconds: float = Field(default=0.2, gt=0)
+    dead_worker_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="a process whose last heartbeat is this old (and whose executor lease is "
+        "free: never one still alive) is gone; its jobs are back on their queues by then",
+    )
+    executor_claim_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="how long a starting process waits for a previous process with its "
+        "executor id (a pod still stopping) to let go of the id before refusing to start",
+    )
+    queue_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often an idle worker looks at its queues when nothing wakes it (a "
+        "create wakes the workers of its engine at once: in-process, or by PostgreSQL NOTIFY; "
+        "on SQLite, a worker in another process than the API finds jobs at this pace)",
+    )
+    drain_seconds: float = Field(
+        default=25.0,
+        ge=0,
+        description="at SIGTERM, how long the renders in progress may take to finish; then "
+        "they are handed back and resume from their last checkpoint on another worker",
+    )
+    worker_health_port: int = Field(
+        default=8001,
+        ge=0,
+        le=65535,
+        description="`reelforge worker` answers /healthz and /readyz on HOST:this port; 0: off",
+    )
+    db_pool_size: int = Field(
+        default=3,
+        ge=1,
+        description="PostgreSQL connections a process keeps open (the job store and the "
+        "durable queue share them; one more holds the executor lease)",
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="connections opened beyond DB_POOL_SIZE under load"
+    )
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    migrate_on_start: bool = Field(
+        default=True,
+        description="serve and worker bring the schema up to date at start, one process at a "
+        "time (a PostgreSQL advisory lock); false: they wait for `reelforge migrate`",
+    )
+    schema_wait_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="with MIGRATE_ON_START=false, how long a process waits for the schema",
+    )
+    transient_retry_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="how long a job step retries a database or storage outage before the job fails",
+    )
+    transient_backoff_seconds: float = Field(
+        default=0.5, gt=0, description="first wait between retries of an outage (doubling)"
+    )
+    transient_backoff_max_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait between retries of an outage"
+    )
+    readiness_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="/readyz: each dependency check answers within this"
+    )
 
     creates_per_minute: int = Field(default=100, ge=1, description="per key, unless the key says")
     max_active_jobs: int = Field(default=10, ge=1, description="queued or running, per key")
@@ -134,8 +219,19 @@ class Settings(DiffusionSettings, StorageSettings, BaseSettings):
         description="seconds to wait after failed attempt 1, 2, ...; the last repeats "
         "(Standard Webhooks' schedule by default)",
     )
-    webhook_poll_seconds: float = Field(default=0.2, gt=0, description="delivery loop period")
+    webhook_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="how often the delivery loop looks for due retries (a new event wakes it "
+        "at once)",
+    )
     webhook_concurrency: int = Field(default=4, ge=1, description="deliveries in flight")
+
+    @model_validator(mode="after")
+    def _check_fleet_timing(self) -> Settings:
+        if self.worker_heartbeat_seconds * 2 > self.dead_worker_seconds:
+            raise ValueError("DEAD_WORKER_SECONDS must be at least twice WORKER_HEARTBEAT_SECONDS")
+        return self
 
     @property
     def resolved_database_url(self) -> str:
@@ -163,6 +259,26 @@ class Settings(DiffusionSettings, StorageSettings, BaseSettings):
             return self.public_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def scale_mode(self) -> bool:
+        """The job store is a shared server (PostgreSQL), not a file of this machine."""
+        return not self.resolved_database_url.startswith("sqlite")
+
+    def executor_for(self, role: str) -> str:
+        """This process's executor id: EXECUTOR_ID, else `local` on SQLite (one machine), else
+        `<hostname>-<role>[-<slot>]`: stable across restarts of the same pod or host, distinct
+        between the roles and slots of one host."""
+        if self.executor_id:
+            return self.executor_id
+        if not self.scale_mode:
+            return "local"
+        host = re.sub(r"[^a-z0-9.-]+", "-", socket.gethostname().lower()).strip("-.") or "host"
+        name = f"{host}-{role}" + (f"-{self.slot}" if self.slot is not None else "")
+        return name[:200]
+
+    def concurrency_for(self, engine: str) -> int:
+        return max(1, int(self.engine_concurrency.get(engine, self.worker_concurrency)))
 
     @property
     def admin_key_path(self) -> Path:

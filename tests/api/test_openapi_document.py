@@ -19,7 +19,7 @@ from reelforge.api.app import create_app
 from tests.conftest import make_settings
 from tests.fixtures.engines.basic import fixture_registry
 
-PUBLIC = {"/healthz", "/readyz", "/metrics"}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/version"}
 STREAMS = {"application/json", "text/event-stream", "text/plain", "video/mp4"}
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from reelforge import __version__
 from reelforge.api.admin.routes import router as keys_router
@@ -30,6 +29,7 @@ from reelforge.api.health.metrics import router as metrics_router
 from reelforge.api.health.routes import router as health_router
 from reelforge.api.models.routes import router as models_router
 from reelforge.api.openai.routes import router as openai_router
+from reelforge.api.request_context import RequestContext
 from reelforge.api.seed_dialects.seed000 import router as seed000_router
 from reelforge.api.seed_dialects.seed001 import router as seed001_router
 from reelforge.api.seed_dialects.seed002 import router as seed002_router
@@ -40,9 +40,9 @@ from reelforge.api.videos.webhook_routes import router as webhooks_router
 from reelforge.api.web.routes import router as web_router
 from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import InvalidRequest
-from reelforge.logs import install_access_log_redaction, request_id_var
+from reelforge.logs import install_access_log_redaction, json_logging
 from reelforge.platform.keys import check_key_format
-from reelforge.platform.metrics import HttpCounters
+from reelforge.platform.metrics import StoreGauges
 from reelforge.platform.moderation import ModerationPolicy
 from reelforge.runtime import Background, build_runtime
 from reelforge.settings import Settings
@@ -66,7 +66,10 @@ def _announce(settings: Settings, generated_key: str | None) -> None:
         lines.append("admin API key: the one in REELFORGE_BOOTSTRAP_KEY")
     else:
         lines.append(f"admin API key: see {settings.admin_key_path}")
-    print("\n".join(lines), file=sys.stderr, flush=True)
+    if json_logging():  # one JSON line like every other; WARNING: no LOG_LEVEL hides the key
+        log.warning("\n".join(lines), extra={"url": url, "version": __version__})
+    else:
+        print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def check_settings(settings: Settings) -> None:
@@ -129,8 +132,11 @@ def create_app(
                 keys=runtime.keys, intake=runtime.intake, files=runtime.files,
                 credits=runtime.credits, prices=runtime.prices, webhooks=runtime.webhooks,
                 downloads=Downloads(runtime.storage, runtime.signer), database=runtime.database,
+                health=background.health,
                 models=runtime.directory, batches=runtime.batches,
             )  # fmt: skip
+            # /metrics: the store's gauges (queue depth per engine), read at most every 5 s
+            app.state.store_gauges = StoreGauges(runtime.database, engine_registry.names)
             yield
         finally:
             await asyncio.to_thread(background.stop)
@@ -151,22 +157,8 @@ def create_app(
         BodyGuard, max_bytes=settings.max_request_bytes, max_depth=settings.limits.max_json_depth
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    counters = HttpCounters()
-    app.state.http_counters = counters
-
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or "req_" + secrets.token_hex(8)
-        token = request_id_var.set(rid)
-        try:
-            response = await call_next(request)
-        finally:
-            request_id_var.reset(token)
-        response.headers["x-request-id"] = rid
-        counters.observe(request.method, response.status_code)
-        return response
+    # Outermost of the app's own: the request id (logs, access line, x-request-id) and metrics.
+    app.add_middleware(RequestContext)
 
     for router in (
         health_router, metrics_router, videos_router, files_router, keys_router, usage_router,

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from reelforge.intake.references import ReferenceIntake
 from reelforge.jobs.batches import BatchService
 from reelforge.jobs.directory import ModelDirectory
+from reelforge.jobs.health import HealthProbe
 from reelforge.jobs.service import JobService
 from reelforge.jobs.submissions import Submissions
 from reelforge.jobs.views import JobViews
@@ -80,6 +81,7 @@ DownloadsDep = Annotated[Downloads, Depends(_service("downloads", Downloads))]
 ModelsDep = Annotated[ModelDirectory, Depends(_service("models", ModelDirectory))]
 BatchesDep = Annotated[BatchService, Depends(_service("batches", BatchService))]
 DatabaseDep = Annotated[sa.Engine, Depends(_service("database", sa.Engine))]
+HealthDep = Annotated[HealthProbe, Depends(_service("health", HealthProbe))]
 
 
 def key_from_headers(request: Request) -> str | None:

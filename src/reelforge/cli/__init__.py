@@ -5,7 +5,14 @@ Server-side modules (`reelforge.api.app`, `reelforge.oneshot`, `uvicorn`) are im
 the commands that need them, so the client commands start fast and stay light.
 """
 
-from reelforge.cli import batch, evaluate, jobs, keys, server  # noqa: F401  (registers commands)
+from reelforge.cli import (  # noqa: F401  (registers the commands)
+    batch,
+    evaluate,
+    jobs,
+    keys,
+    migrate,
+    server,
+)
 from reelforge.cli.base import app
 
 __all__ = ["app", "main"]

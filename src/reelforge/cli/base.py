@@ -154,6 +154,14 @@ NoAudioOpt = Annotated[bool, typer.Option("--no-audio", help="Render a silent vi
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name or alias.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from reelforge import __version__
+
+        typer.echo(f"reelforge {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -168,6 +176,15 @@ def _main(
             help="API key; default: <REELFORGE_DATA_DIR or ./data>/admin_key.",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = _Context(url=url, api_key=api_key)
 

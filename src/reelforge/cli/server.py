@@ -55,7 +55,9 @@ def serve(
     application = create_app(settings)
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(application, log_level="info"))
+    # log_config=None: uvicorn's loggers go through the handler configure_logging set (JSON)
+    config = uvicorn.Config(application, log_level="info", log_config=None)
+    server = uvicorn.Server(config)
     server.run(sockets=[sock])
     if not server.started:
         raise typer.Exit(3)  # start-up failed; the log says why
@@ -70,6 +72,7 @@ def worker(
     """Render jobs of the given engines, serving no HTTP (scale mode)."""
     from reelforge.errors import ReelforgeError
     from reelforge.logs import configure_logging
+    from reelforge.store.database import SchemaNotReady
     from reelforge.worker import run_worker
 
     settings = settings_or_exit()
@@ -78,3 +81,5 @@ def worker(
         run_worker(settings, engine)
     except ReelforgeError as exc:
         fail(f"{exc.code}: {exc.message}", code=2)
+    except SchemaNotReady as exc:
+        fail(str(exc), code=2)

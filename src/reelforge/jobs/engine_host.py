@@ -25,7 +25,9 @@ from reelforge.core.job import JobError
 from reelforge.engines.base import RenderRequest
 from reelforge.engines.registry import EngineFactory, EngineRegistry
 from reelforge.errors import JobFailed, ReelforgeError
+from reelforge.jobs.outages import Abandoned
 from reelforge.jobs.render import RenderedFiles, render_video
+from reelforge.logs import inherit_logging
 from reelforge.media.types import CancelToken, EngineCanceled, ProgressCallback
 from reelforge.spec import Codec
 
@@ -42,7 +44,7 @@ class JobLog:
         logging.getLogger("reelforge.engine").info(message, extra={"job_id": self.job_id})
 
 
-class WorkerShuttingDown(BaseException):
+class WorkerShuttingDown(Abandoned):
     """Raised out of a render when this process is stopping. A BaseException on purpose: the
     workflow must not record it as the job's failure; the job is resumed elsewhere or later."""
 
@@ -275,6 +277,7 @@ class _ProgressPipe:
 
 
 def _child_main(conn: Connection, cancel: MpEvent, factory: EngineFactory, parent_pid: int) -> None:
+    inherit_logging()  # JSON lines like the parent's (a spawned process starts unconfigured)
     engine = factory()
     token = _ChildCancel(cancel, parent_pid)
     while True:

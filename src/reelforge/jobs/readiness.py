@@ -88,6 +88,6 @@ def fleet_engines(database: sa.Engine, dead_after_seconds: float) -> Callable[[]
     """The engines live workers advertise, read from the heartbeat table."""
 
     def read() -> set[str]:
-        return live_engines(database, time.time() - dead_after_seconds)
+        return live_engines(database, dead_after_seconds)
 
     return read

@@ -29,6 +29,7 @@ from reelforge.core.job import (
 )
 from reelforge.errors import Conflict, NotFound, ReelforgeError
 from reelforge.jobs.ports import Clock, JobQueue, JobStore, Notifier
+from reelforge.platform.metrics import observe_finished, observe_started
 from reelforge.storage.base import Storage
 
 log = logging.getLogger("reelforge.jobs")
@@ -155,11 +156,20 @@ class JobService:
         **values: Any,
     ) -> bool:  # fmt: skip
         check_transition(src, dst)
-        return self._store.transition(job_id, src, dst, **values)
+        moved = self._store.transition(job_id, src, dst, **values)
+        if moved:
+            log_transition(job_id, src, dst, values.get("error"))
+        return moved
 
     def _ended(self, job_id: str) -> None:
         self._signals.forget(job_id)
         job = self.load(job_id)
+        observe_finished(
+            job.engine, job.status.value, resolution=job.resolution.value,
+            run_seconds=(job.completed_at - job.started_at)
+            if job.completed_at is not None and job.started_at is not None else None,
+            output_seconds=job.output_seconds,
+        )  # fmt: skip
         for notifier in self._notifiers:
             try:
                 notifier.job_ended(job)
@@ -228,6 +238,7 @@ class JobService:
             started_at=now, updated_at=now, stage=Stage.INTAKE,
         ):  # fmt: skip
             return None
+        observe_started(job.engine, now - job.created_at)
         self._signals.watch(job_id)  # a cancel in this process reaches the render at once
         return _replace(job, status=JobStatus.RUNNING, stage=Stage.INTAKE, started_at=now)
 
@@ -327,6 +338,22 @@ class JobService:
                 error = JobError.from_dict({**exc.to_dict(), "stage": Stage.QUEUED.value})
                 self.fail(job_id, error)
         return len(ids)
+
+
+def log_transition(
+    job_id: str,
+    src: frozenset[JobStatus] | set[JobStatus] | None,
+    dst: JobStatus,
+    error: JobError | None = None,
+) -> None:
+    """One log line per change of a job's status (`job_id`, `from`, `to`, and the error's code
+    when it failed). `src` None: the job was just created. A guarded move from several states
+    names them all (`queued|running`): the store does not say which one it left."""
+    before = "none" if src is None else "|".join(sorted(s.value for s in src))
+    extra: dict[str, Any] = {"job_id": job_id, "from": before, "to": dst.value}
+    if isinstance(error, JobError):
+        extra["error_code"] = error.code
+    log.info("job %s %s -> %s", job_id, before, dst.value, extra=extra)
 
 
 def _replace(job: Job, **changes: Any) -> Job:

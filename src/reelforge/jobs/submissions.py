@@ -33,10 +33,11 @@ from reelforge.intake.rules import (
 )
 from reelforge.jobs.fingerprint import spec_fingerprint
 from reelforge.jobs.ports import AdmissionControl, Clock, JobStore, Moderation, Pricing
-from reelforge.jobs.service import JobService, Lifecycle
+from reelforge.jobs.service import JobService, Lifecycle, log_transition
 from reelforge.planning.mentions import iter_mentions
 from reelforge.planning.notes import count_shots, prompt_notes
 from reelforge.planning.shots import MAX_SHOTS, choose_seconds
+from reelforge.platform.metrics import timed_create
 from reelforge.platform.moderation import enforce_prompt, enforce_references
 from reelforge.spec import (
     FPS,
@@ -172,6 +173,7 @@ class Submissions:
 
     # ---- creating ----------------------------------------------------------------------
 
+    @timed_create
     def submit(
         self,
         owner_key_id: str,
@@ -205,6 +207,7 @@ class Submissions:
             check_price(prepared)
         return self._insert(owner_key_id, prepared, idempotency_key, request_hash)
 
+    @timed_create
     def remix(
         self,
         owner_key_id: str,
@@ -371,6 +374,7 @@ class Submissions:
             )
         stored = self._store.insert(job, admit)
         if stored.id == job.id:
+            log_transition(job.id, None, JobStatus.QUEUED)
             self._jobs.enqueue(stored)
         return stored
 

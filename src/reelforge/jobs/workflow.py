@@ -5,6 +5,11 @@ workflow on its next start (same executor id) and re-runs only the unfinished st
 under deterministic keys (`work/<job>/`, `outputs/<job>/`) and end with guarded status updates,
 so a re-run never produces a second output.
 
+Each step rides out a database or storage outage (`jobs.outages`: retried with back-off, for a
+bounded time) instead of failing the job. A process that stops (SIGTERM) drains: it takes no
+more jobs, lets the renders in progress finish within a grace period, and hands the others back
+to the queue, where another worker resumes each from its last checkpoint (`drain`).
+
 DBOS keeps one process-wide instance and registry; `JobWorkflows` registers its functions on a
 fresh registry per app (with stable names, so recovery finds them after a restart) and destroys
 it on shutdown, so tests can build one app after another in one process.
@@ -14,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +35,13 @@ from reelforge.core.job import Job, JobError, JobOutputs, Stage
 from reelforge.core.references import StoredReference
 from reelforge.engines.base import DecodedReference
 from reelforge.errors import ReelforgeError, UnknownModel
+from reelforge.jobs.dispatch import (
+    QueueDispatcher,
+    quiet_dbos_after_launch,
+    quiet_dbos_before_launch,
+)
 from reelforge.jobs.engine_host import EngineHosts, JobLog
+from reelforge.jobs.outages import Abandoned, RetryPolicy, is_transient
 from reelforge.jobs.render import RenderedFiles, build_render_request, plan_video
 from reelforge.jobs.service import JobService
 from reelforge.logs import job_id_var
@@ -53,20 +66,35 @@ T = TypeVar("T")
 
 class CancelWatcher:
     """Cancel token for one job: this process' signal at once, the store every 0.25 s (a
-    narrow read of two columns, not of the job)."""
+    narrow read of two columns, not of the job). While the store is unreachable the render
+    goes on (asked again 0.25 s later). When this process abandons its renders (drain past
+    its grace, or the fleet gave its jobs to others) it raises `Abandoned` out of the render."""
 
-    def __init__(self, service: JobService, job_id: str, interval: float = 0.25) -> None:
+    def __init__(
+        self,
+        service: JobService,
+        job_id: str,
+        interval: float = 0.25,
+        abandon: threading.Event | None = None,
+    ) -> None:
         self._service = service
         self._job_id = job_id
         self._interval = interval
+        self._abandon = abandon
         self._next_check = 0.0
         self._set = False
 
     def is_set(self) -> bool:
+        if self._abandon is not None and self._abandon.is_set():
+            raise Abandoned(f"render of {self._job_id} abandoned: handed back to the queue")
         now = time.monotonic()
         if not self._set and now >= self._next_check:
             self._next_check = now + self._interval
-            self._set = self._service.cancel_requested(self._job_id)
+            try:
+                self._set = self._service.cancel_requested(self._job_id)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
         return self._set
 
 
@@ -84,7 +112,11 @@ class ProgressReporter:
         now = time.monotonic()
         if value - self._last_value >= 2.0 or now - self._last_time >= 0.5 or fraction >= 1.0:
             self._last_value, self._last_time = value, now
-            self._service.report(self._job, stage=self._stage, progress=value)
+            try:
+                self._service.report(self._job, stage=self._stage, progress=value)
+            except Exception as exc:  # progress is news, not state: an outage skips it
+                if not is_transient(exc):
+                    raise
 
 
 class StepClock:
@@ -115,6 +147,8 @@ class JobWorkflows:
         moderation: ModerationPolicy | None = None,
         *,
         assess_quality: bool = True,
+        retry: RetryPolicy | None = None,
+        idle_poll_seconds: float = 1.0,
     ) -> None:
         self._moderation = moderation or AllowAll()
         self._assess_quality = assess_quality
@@ -122,8 +156,14 @@ class JobWorkflows:
         self._storage = storage
         self._hosts = hosts
         self._work_dir = work_dir
+        self._retry = retry or RetryPolicy()
         self._queues: dict[str, Any] = {}
         self._dbos_engine: sa.Engine | None = None
+        self._dispatch = QueueDispatcher(idle_poll_seconds)
+        self._announce: Callable[[str], None] = lambda _queue: None
+        self._running: dict[str, str] = {}  # job id -> engine, of the workflows running here
+        self._running_lock = threading.Lock()
+        self._abandon = threading.Event()  # set: renders here raise Abandoned
         self._workflow = self._register()
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -135,32 +175,132 @@ class JobWorkflows:
         *,
         engines: list[str],
         hosted: list[str] | None,
-        concurrency: int,
+        concurrency: Callable[[str], int] | int,
         poll_seconds: float,
+        system_engine: sa.Engine | None = None,
+        engine_kwargs: dict[str, Any] | None = None,
+        run_migrations: bool = True,
+        announce: Callable[[str], None] | None = None,
     ) -> None:
         """Start DBOS and one queue per engine. This process dequeues only from the queues of
-        the engines it hosts (`hosted`; None = all, [] = none: an API-only replica)."""
+        the engines it hosts (`hosted`; None = all, [] = none: an API-only replica), at most
+        `concurrency(engine)` jobs of each at once (other queues: `listen_queue`).
+        `system_engine`: the job store's engine when the system database is the same
+        PostgreSQL database (one connection pool for both); `engine_kwargs` otherwise.
+        `announce(queue)`: tells the other processes a queue has work (PostgreSQL NOTIFY)."""
         config: dict[str, Any] = {
             "name": "reelforge",
             "system_database_url": system_database_url,
             "executor_id": executor_id,
             "application_version": __version__,
             "log_level": "WARNING",
+            "run_migrations": run_migrations,
+            # reelforge waits on no DBOS events, so no connection is kept LISTENing for them.
+            "use_listen_notify": False,
         }
         if system_database_url.startswith("sqlite"):
             self._dbos_engine = dbos_sqlite_engine(system_database_url)
             config["system_database_engine"] = self._dbos_engine
-        DBOS(config=config)  # type: ignore[arg-type]
-        DBOS.launch()
+        elif system_engine is not None:
+            config["system_database_engine"] = system_engine
+        elif engine_kwargs:
+            config["db_engine_kwargs"] = engine_kwargs
+        dbos = DBOS(config=config)  # type: ignore[arg-type]
+        if not dbos._launched:  # (a second app in one process shares the first one's DBOS)
+            # DBOS's queue manager dequeues none of the queues: `self._dispatch` does, for the
+            # queues this process hosts, with this process's own settings.
+            DBOS.listen_queues([])
+            quiet_dbos_before_launch()
+            DBOS.launch()
+            quiet_dbos_after_launch()
+        self._abandon.clear()
+        if announce is not None:
+            self._announce = announce
         for engine in engines:
-            runs_here = hosted is None or engine in hosted
             self._queues[engine] = DBOS.register_queue(
                 queue_name(engine),
-                worker_concurrency=concurrency if runs_here else 0,
                 polling_interval_sec=poll_seconds,
+                on_conflict="never_update",  # the row is not read by reelforge's dequeuing
             )
+        for engine in engines if hosted is None else hosted:
+            n = concurrency(engine) if callable(concurrency) else concurrency
+            self._dispatch.listen(self._queues[engine], n)
+
+    def listen_queue(
+        self, name: str, concurrency: int | None = None, idle_seconds: float | None = None
+    ) -> None:
+        """Dequeue another registered DBOS queue in this process (e.g. the batches' queue);
+        `concurrency`: at most this many at once here (None: the queue row's own setting);
+        `idle_seconds`: how often to look when nothing wakes it (`wake` does)."""
+        queue = DBOS.retrieve_queue(name)
+        if queue is None:
+            raise RuntimeError(f"no DBOS queue {name!r} is registered")
+        self._dispatch.listen(queue, concurrency or queue._worker_concurrency, idle_seconds)
+
+    def wake(self, queues: Iterable[str]) -> None:
+        """Look at these queues now (another process announced work on them)."""
+        self._dispatch.wake(queues)
+
+    def announce(self, engines: Iterable[str]) -> None:
+        """Jobs of `engines` were put back on their queues: wake the workers hosting them."""
+        for engine in engines:
+            self._dispatch.wake([queue_name(engine)])
+            self._announce(queue_name(engine))
+
+    def running(self) -> list[str]:
+        """The jobs rendering in this process now."""
+        with self._running_lock:
+            return list(self._running)
+
+    def stop_dequeuing(self) -> None:
+        self._dispatch.stop()
+
+    def drain(self, grace_seconds: float, executor_id: str) -> bool:
+        """Stop taking jobs; let the ones running finish within `grace_seconds`; abandon the
+        rest and put them back on their queues (another worker resumes each from its last
+        checkpoint). True when nothing of this process is left pending."""
+        self.stop_dequeuing()
+        deadline = time.monotonic() + grace_seconds
+        if self.running():
+            log.info("draining: waiting up to %.0f s for %d job(s): %s", grace_seconds,
+                     len(self.running()), ", ".join(self.running()))  # fmt: skip
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = self.running()
+        if not left:
+            return True
+        with self._running_lock:
+            engines = set(self._running.values())
+        log.warning("draining: handing back %d job(s) still running after %.0f s: %s",
+                    len(left), grace_seconds, ", ".join(left))  # fmt: skip
+        if not self.abandon_running(timeout=15.0):
+            log.error("draining: renders did not stop: %s", ", ".join(self.running()))
+            return False
+        try:
+            from reelforge.jobs.fleet import recover_executor
+
+            count = recover_executor(executor_id)
+        except Exception:
+            log.exception("draining: could not hand the jobs back; the fleet will recover them")
+            return False
+        log.info("draining: %d job(s) handed back to their queues", count)
+        self.announce(e for e in engines if e)
+        return True
+
+    def abandon_running(self, timeout: float) -> bool:
+        """Make every render running here raise `Abandoned` (the workflow stays pending, its
+        checkpoints kept); True once none runs. Renders started later run normally."""
+        self._abandon.set()
+        deadline = time.monotonic() + timeout
+        try:
+            while self.running() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return not self.running()
+        finally:
+            self._abandon.clear()
 
     def shutdown(self) -> None:
+        self._dispatch.stop()
         DBOS.destroy(destroy_registry=True)
         if self._dbos_engine is not None:
             self._dbos_engine.dispose()
@@ -182,27 +322,44 @@ class JobWorkflows:
             )
         with SetWorkflowID(job_id):
             queue.enqueue(self._workflow, job_id)
+        self._dispatch.wake([queue.name])  # this process hosts it: take it now
+        try:
+            self._announce(queue.name)  # the other processes hosting it look now
+        except Exception as exc:  # the job is queued: the workers find it at their next poll
+            log.warning("could not announce %s on %s: %s", job_id, queue.name, exc)
 
     # ---- the workflow ------------------------------------------------------------------
 
+    def _retrying(self, what: str, action: Callable[[], T]) -> T:
+        """`action()`, retried through a database or storage outage (`jobs.outages`); when
+        this process abandons its jobs meanwhile, `Abandoned` (the step stays unfinished)."""
+        return self._retry.run(what, action, stop=self._abandon, on_stop=Abandoned)
+
     def _register(self) -> Any:
         service, storage = self._service, self._storage
+        retrying = self._retrying
 
         @DBOS.step(name="reelforge.start")
         def start(job_id: str) -> Job | None:
-            return service.start(job_id)
+            return retrying(f"start {job_id}", lambda: service.start(job_id))
 
         @DBOS.step(name="reelforge.intake")
         def intake(job: Job) -> tuple[DecodedReference, ...]:
             """The stored references as local files (fetched from object storage if need be)."""
-            service.report(job, stage=Stage.INTAKE, progress=1.0)
-            return self._decoded(job)
+            retrying(f"intake {job.id}",
+                     lambda: service.report(job, stage=Stage.INTAKE, progress=1.0))  # fmt: skip
+            return retrying(f"intake {job.id}", lambda: self._decoded(job))
 
         @DBOS.step(name="reelforge.plan")
         def plan(job: Job, refs: tuple[DecodedReference, ...]) -> ShotPlan:
             shot_plan = plan_video(job.prompt, job.seconds, refs)
-            service.set_plan(job.id, shot_plan.to_dict(), shot_plan.num_frames / shot_plan.fps)
-            service.report(job, stage=Stage.PLAN, progress=3.0)
+
+            def record() -> None:
+                seconds = shot_plan.num_frames / shot_plan.fps
+                service.set_plan(job.id, shot_plan.to_dict(), seconds)
+                service.report(job, stage=Stage.PLAN, progress=3.0)
+
+            retrying(f"plan {job.id}", record)
             return shot_plan
 
         @DBOS.step(name="reelforge.render")
@@ -221,7 +378,8 @@ class JobWorkflows:
 
         @DBOS.step(name="reelforge.finalize")
         def finalize(job_id: str, outputs: JobOutputs, seconds: float) -> bool:
-            return service.succeed(job_id, outputs, seconds)
+            return retrying(f"finalize {job_id}",
+                            lambda: service.succeed(job_id, outputs, seconds))  # fmt: skip
 
         @DBOS.step(name="reelforge.assess")
         def assess(
@@ -231,7 +389,8 @@ class JobWorkflows:
             client's wait; the Video object shows `quality` once it is there)."""
             try:
                 if self._assess_quality:
-                    service.set_quality(job.id, self._quality(job, refs, shot_plan, files))
+                    report = self._quality(job, refs, shot_plan, files)
+                    retrying(f"quality {job.id}", lambda: service.set_quality(job.id, report))
             except Exception:  # a report that cannot be made never touches the delivered video
                 log.exception("quality report of %s failed", job.id)
             finally:
@@ -239,20 +398,31 @@ class JobWorkflows:
 
         @DBOS.step(name="reelforge.fail")
         def fail(job_id: str, error: JobError | None, stage: Stage) -> None:
-            if error is None:
-                service.mark_canceled(job_id, stage)
-            else:
-                service.fail(job_id, error)
-            storage.delete_prefix(f"outputs/{job_id}")
+            def record() -> None:
+                if error is None:
+                    service.mark_canceled(job_id, stage)
+                else:
+                    service.fail(job_id, error)
+
+            retrying(f"fail {job_id}", record)
+            retrying(f"fail {job_id}", lambda: storage.delete_prefix(f"outputs/{job_id}"))
             shutil.rmtree(self._work_dir / job_id, ignore_errors=True)
 
         @DBOS.workflow(name=WORKFLOW_NAME)
         def run_job(job_id: str) -> str:
             job_id_var.set(job_id)  # every log line of this job carries its id
+            self._track(job_id, "")
+            try:
+                return run_steps(job_id)
+            finally:
+                self._untrack(job_id)
+
+        def run_steps(job_id: str) -> str:
             clock = StepClock()
             job = clock.lap("start", start(job_id))
             if job is None:
                 return "skipped"
+            self._track(job_id, job.engine)
             stage = Stage.INTAKE
             try:
                 refs = clock.lap("intake", intake(job))
@@ -276,6 +446,17 @@ class JobWorkflows:
 
         return run_job
 
+    def _track(self, job_id: str, engine: str) -> None:
+        """Note a job as running here (with its engine, once known)."""
+        with self._running_lock:
+            self._running[job_id] = engine
+
+    def _untrack(self, job_id: str) -> None:
+        with self._running_lock:
+            engine = self._running.pop(job_id, "")
+        # A slot is free: take the next job.
+        self._dispatch.wake([queue_name(engine)] if engine else self._dispatch.queues)
+
     def _decoded(self, job: Job) -> tuple[DecodedReference, ...]:
         return tuple(
             _decoded_ref(r, self._storage.local_path(r.storage_key)) for r in job.references
@@ -285,7 +466,7 @@ class JobWorkflows:
         self, job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan
     ) -> RenderedFiles:
         request = build_render_request(job, refs, shot_plan, log=JobLog(job.id))
-        cancel = CancelWatcher(self._service, job.id)
+        cancel = CancelWatcher(self._service, job.id, abandon=self._abandon)
         progress = ProgressReporter(self._service, job, Stage.GENERATE, 5.0, 95.0)
         out_dir = self._work_dir / job.id  # deterministic: a re-run overwrites its own files
         return self._hosts.render(
@@ -326,24 +507,34 @@ class JobWorkflows:
             last_frame=f"{prefix}/last_frame.png",
             spritesheet=f"{prefix}/spritesheet.jpg",
         )
-        if self._storage.exists(video_key):  # published before a crash: done
-            if not self._storage.exists(f"{prefix}/spritesheet.jpg"):  # by an older version
-                outputs = replace(outputs, spritesheet=None)
+        storage, retrying = self._storage, self._retrying
+        if retrying(f"publish {job.id}", lambda: storage.exists(video_key)):
+            # Published before a crash: done.
+            if not retrying(f"publish {job.id}",
+                            lambda: storage.exists(f"{prefix}/spritesheet.jpg")):  # fmt: skip
+                outputs = replace(outputs, spritesheet=None)  # published by an older version
             return outputs
         if not all(p.is_file() for p in (files.video, files.thumbnail, files.last_frame)):
             # The rendered files were on a worker that died (another machine): render again.
             files = self._render(job, refs, shot_plan)
-        self._service.report(job, stage=Stage.ENCODE, progress=97.0)
+        try:
+            self._service.report(job, stage=Stage.ENCODE, progress=97.0)
+        except Exception as exc:  # progress only
+            if not is_transient(exc):
+                raise
         enforce_output(self._moderation, files.video, files.thumbnail)
         # The OpenAI-style spritesheet (a grid of frames): made while encoding, else from the MP4.
         sheet = files.spritesheet
         if sheet is None or not sheet.is_file():
             sheet = write_spritesheet(files.video, files.video.with_name("spritesheet.jpg")).path
-        # The video last: its presence marks the outputs complete.
-        self._storage.put_file(f"{prefix}/spritesheet.jpg", sheet)
-        self._storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
-        self._storage.put_file(f"{prefix}/last_frame.png", files.last_frame)
-        self._storage.put_file(video_key, files.video)
+
+        def upload() -> None:  # the video last: its presence marks the outputs complete
+            storage.put_file(f"{prefix}/spritesheet.jpg", sheet)
+            storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
+            storage.put_file(f"{prefix}/last_frame.png", files.last_frame)
+            storage.put_file(video_key, files.video)
+
+        retrying(f"publish {job.id}", upload)
         return outputs
 
 

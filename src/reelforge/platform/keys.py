@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from reelforge import codes
 from reelforge.errors import (
     AuthenticationFailed,
@@ -170,7 +172,13 @@ class KeyRing:
         self._repo.seal_plain_secrets()
         if self._repo.count() > 0:
             return None
-        created = self.create("admin", ALL_SCOPES, key=preset_key, limits=KeyLimits())
+        try:
+            created = self.create("admin", ALL_SCOPES, key=preset_key, limits=KeyLimits())
+        except IntegrityError:
+            # API replicas starting together with one BOOTSTRAP_KEY: another stored it first.
+            if preset_key is None or self._repo.by_hash(hash_key(preset_key)) is None:
+                raise
+            return None
         save_admin_key(admin_key_path, created.key)
         return created.key
 

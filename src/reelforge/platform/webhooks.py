@@ -49,6 +49,7 @@ from reelforge.intake.fetch import (
     FetchPolicy,
     SafeFetcher,
 )
+from reelforge.platform.metrics import observe_webhook
 from reelforge.store.key_repository import KeyRepository
 from reelforge.store.secret_box import SecretBox
 from reelforge.store.webhook_repository import (
@@ -88,6 +89,13 @@ _TRANSIENT = {
 # Seconds a claim is held beyond the request timeout before another process may take it over
 # (the holder died mid-attempt).
 _LEASE_MARGIN = 60.0
+# An attempt's outcome as `reelforge_webhook_delivery_seconds` labels it.
+_OUTCOMES = {
+    DeliveryStatus.SUCCEEDED: "succeeded",
+    DeliveryStatus.PENDING: "retry",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.DELIVERING: "retry",
+}
 
 
 @dataclass(frozen=True)
@@ -283,6 +291,7 @@ class WebhookDispatcher:
             status, next_at = DeliveryStatus.PENDING, now + delay
         else:
             status, next_at = DeliveryStatus.FAILED, None
+        observe_webhook(_OUTCOMES[status], time.monotonic() - t0)
         attempt = WebhookAttempt(
             delivery_id=delivery.id,
             attempt=number,

@@ -80,6 +80,7 @@ RESPONSES: dict[tuple[str, str], dict[str, ResponseSpec]] = {
     ("get", "/v1/models"): {"200": platform.ModelList},
     ("get", "/v1/models/{model_id}"): {"200": platform.ModelObject},
     ("get", "/healthz"): {"200": platform.Health},
+    ("get", "/version"): {"200": platform.Version},
     ("get", "/readyz"): {"200": platform.Ready, "503": platform.Ready},
     ("post", "/v1/files"): {"200": platform.FileObject},
     ("get", "/v1/files/{file_id}"): {"200": platform.FileObject},

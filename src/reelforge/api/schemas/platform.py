@@ -179,6 +179,12 @@ class Health(_Open):
     status: str = Field(description="`ok`.", examples=["ok"])
 
 
+class Version(_Open):
+    """The version of the service (pyproject's, as installed)."""
+
+    version: str = Field(description="The reelforge version this process runs.", examples=["0.1.0"])
+
+
 class Ready(_Open):
     """Whether the database and the storage answer (503 when not)."""
 
