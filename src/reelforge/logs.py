@@ -81,11 +81,24 @@ def json_logging() -> bool:
     return _handler is not None and isinstance(_handler.formatter, JsonFormatter)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at each record, not the stream of the moment it was
+    made: a stream swapped and closed later (a test runner's capture) never breaks logging."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     """One handler on stderr, on the root logger, for every logger of the process."""
     global _handler
     level = level.upper()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter(_TEXT_FORMAT))
     handler.addFilter(ContextFields())
     root = logging.getLogger()
