@@ -196,10 +196,11 @@ def pool_options(settings: Settings) -> PoolOptions:
     )
 
 
-def _replaced() -> None:
-    """Another live process took this process's executor id: two processes must never run
-    under one id (each would recover the other's jobs), so this one ends at once."""
-    logging.getLogger("reelforge").critical("executor id taken over by another process: exiting")
+def _exit_now(why: str) -> None:
+    """Leave at once, without draining: this process's jobs are no longer its own. Status 75
+    (EX_TEMPFAIL): the orchestrator starts it again, and the new process recovers whatever is
+    still pending under its id."""
+    logging.getLogger("reelforge").critical("%s: exiting", why)
     logging.shutdown()
     os._exit(75)
 
@@ -260,8 +261,11 @@ class Background:
             dead_after_seconds=settings.dead_worker_seconds,
             on_wake=workflows.wake,
             on_recovered=workflows.announce,
-            on_fenced=lambda: workflows.abandon_running(timeout=30.0),
-            on_replaced=_replaced,
+            # Declared dead while cut off: its jobs went to other workers, and jobs it took
+            # since are its own; a restart sorts them out (DBOS recovers the latter).
+            on_fenced=lambda: _exit_now("declared dead while cut off from the database"),
+            # Two processes must never run under one id (each would recover the other's jobs).
+            on_replaced=lambda: _exit_now("executor id taken over by another process"),
         )
         self._fleet.claim(settings.executor_claim_seconds)
         fleet = self._fleet
@@ -269,11 +273,21 @@ class Background:
         shared = settings.scale_mode and (
             settings.resolved_dbos_database_url == settings.resolved_database_url
         )
+        engines = self._runtime.engines
+        renders = self._hosted if self._hosted is not None else engines.names()
+        # Engines that cannot render here (an extra or weights missing) are not advertised,
+        # and `serve` does not take their jobs (a GPU worker of the fleet may).
+        unready = engines.check_ready(renders) if self._runs_workers else {}
+        hosted: list[str] = []
+        if self._runs_workers:
+            hosted = (
+                renders if self._hosted is not None else [e for e in renders if e not in unready]
+            )
         workflows.launch(
             settings.resolved_dbos_database_url,
             self.executor_id,
-            engines=self._runtime.engines.names(),
-            hosted=self._hosted if self._runs_workers else [],
+            engines=engines.names(),
+            hosted=hosted,
             concurrency=settings.concurrency_for,
             poll_seconds=settings.queue_poll_seconds,
             system_engine=database if shared else None,
@@ -293,17 +307,13 @@ class Background:
             # Batches are enqueued without a wake-up: looked for every second.
             workflows.listen_queue(BATCH_QUEUE, idle_seconds=min(1.0, settings.queue_poll_seconds))
         if self._runs_workers and settings.prewarm_engines:
-            engines = self._runtime.engines
             default = settings.default_model.partition(":")[0]
             in_use = [default, *engines.in_use()] if default in engines else engines.in_use()
-            hosted = self._hosted if self._hosted is not None else in_use
-            self._runtime.workflows.warm_engines(list(dict.fromkeys(hosted)))
+            warm = self._hosted if self._hosted is not None else in_use
+            self._runtime.workflows.warm_engines(list(dict.fromkeys(warm)))
         if self._runs_workers:
-            engines = self._runtime.engines
-            renders = self._hosted if self._hosted is not None else engines.names()
             self._runtime.readiness.render_locally(renders)
             # Advertised to API replicas: only the engines that can render here.
-            unready = engines.check_ready(renders)
             self._fleet.advertise([e for e in renders if e not in unready])
         self._fleet.start()
         self._runtime.webhooks.start()

@@ -28,12 +28,10 @@ from __future__ import annotations
 import io
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -178,9 +176,9 @@ def _postgres_admin() -> str:
 
 
 @pytest.fixture(scope="module")
-def fleet() -> Iterator[Fleet]:
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     admin = _postgres_admin()
-    root = Path(tempfile.mkdtemp(prefix="reelforge-fleet-"))
+    root = tmp_path_factory.mktemp("fleet")  # each process's log is there: <name>.log
     with fresh_database(admin) as url:
         server = sa.make_url(admin)
         pg_proxy = TcpProxy((server.host or "127.0.0.1", server.port or 5432))

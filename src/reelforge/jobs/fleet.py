@@ -16,8 +16,8 @@ while it runs, and beats a heartbeat into the `workers` table:
   connected itself for that long, so after a database outage every process has had time to
   beat again before anyone is declared dead.
 - A process that finds its own row gone was declared dead while it was cut off: its jobs now
-  belong to others, so it abandons the renders it still has (`on_fenced`) and joins again.
-  One that finds its id taken by another live process stops at once (`on_replaced`).
+  belong to others (`on_fenced`: the service exits at once and is restarted). One that finds
+  its id taken by another live process stops at once too (`on_replaced`).
 
 The lease connection also LISTENs on `reelforge_jobs`: a create NOTIFYs the engine's queue
 name, and the workers of that engine look at their queue at once instead of at their next poll.
@@ -201,7 +201,7 @@ class Fleet:
         if now is None:  # our row was gone: we were declared dead while cut off
             log.error(
                 "executor %s was declared dead while cut off from the database; its jobs went "
-                "to other workers: abandoning its renders",
+                "to other workers",
                 self._executor_id,
             )
             self._on_fenced()
