@@ -159,7 +159,9 @@ def build_runtime(
             return settings.diffusion_cancel_grace_seconds
         return settings.cancel_grace_seconds
 
-    hosts = EngineHosts(engines, isolation=settings.engine_isolation, grace_seconds=grace)
+    hosts = EngineHosts(
+        engines, isolation=settings.engine_isolation, grace_seconds=grace, parallel=settings
+    )
     workflows = JobWorkflows(
         service, storage, hosts, settings.data_dir / "work", moderation,
         assess_quality=settings.quality_reports,

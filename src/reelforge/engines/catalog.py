@@ -40,6 +40,9 @@ class EngineEntry:
     presets: tuple[str, ...] = ()
     # Its presets and levers as plain data, for `GET /v1/models` (None: it has none).
     details: Callable[[], dict[str, Any]] | None = None
+    # One job can run on a group of processes (`engine_ranks_per_job`): its transformer has a
+    # context-parallel plan (`engines/diffusion/parallel.py`).
+    context_parallel: bool = False
 
     @property
     def loads_weights(self) -> bool:
@@ -121,6 +124,7 @@ ENGINES: dict[str, EngineEntry] = {
         docs="docs/engines.md#ltx2",
         details=partial(_diffusion_details, "ltx2"),
         presets=tuple(ENGINE_PRESETS["ltx2"]),
+        context_parallel=True,
     ),
     "minimax-h3": EngineEntry(
         name="minimax-h3",
@@ -132,5 +136,6 @@ ENGINES: dict[str, EngineEntry] = {
         docs="docs/engines.md#minimax-h3",
         details=partial(_diffusion_details, "minimax-h3"),
         presets=tuple(ENGINE_PRESETS["minimax-h3"]),
+        context_parallel=True,
     ),
 }

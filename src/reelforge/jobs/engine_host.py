@@ -2,7 +2,9 @@
 engine ignores, or a crash inside native code, ends that job and never the service.
 
 The parent relays progress, asks the child to stop when the job's cancel token is set, and
-terminates it after a grace period if it does not; the next job starts a fresh child.
+terminates it after a grace period if it does not; the next job starts a fresh child. With
+`engine_ranks_per_job` > 1 the child is a rank group of processes that render each job together
+(`jobs/rank_group.py`); the parent talks to its rank 0 and watches every rank.
 `isolation="thread"` runs engines in the caller's thread instead (no termination possible).
 """
 
@@ -10,26 +12,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing as mp
-import os
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event as MpEvent
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelforge import codes
 from reelforge.core.job import JobError
 from reelforge.engines.base import RenderRequest
 from reelforge.engines.registry import EngineFactory, EngineRegistry
 from reelforge.errors import JobFailed, ReelforgeError
+from reelforge.jobs.engine_child import STOP
 from reelforge.jobs.outages import Abandoned
+from reelforge.jobs.rank_group import EngineProcesses, RankPlan, plan_ranks
 from reelforge.jobs.render import RenderedFiles, render_video
-from reelforge.logs import inherit_logging
 from reelforge.media.types import CancelToken, EngineCanceled, ProgressCallback
 from reelforge.spec import Codec
+
+if TYPE_CHECKING:
+    from reelforge.engines.diffusion.settings import DiffusionSettings
 
 log = logging.getLogger("reelforge.engine_host")
 
@@ -61,9 +64,11 @@ class EngineHosts:
         *,
         isolation: str = "process",
         grace_seconds: Callable[[str], float] = lambda _engine: 1.0,
+        parallel: DiffusionSettings | None = None,
     ) -> None:
         self._registry = registry
         self._isolation = isolation
+        self._parallel = parallel  # engine_ranks_per_job, engine_gpus: rank groups
         self._grace = grace_seconds  # per engine: how long it may ignore a cancel
         self._hosts: dict[str, _ProcessHost] = {}
         self._lock = threading.Lock()
@@ -79,6 +84,7 @@ class EngineHosts:
         cancel: CancelToken,
     ) -> RenderedFiles:
         if self._isolation == "thread":
+            self._rank_plan(engine_name)  # refuses engine_ranks_per_job > 1
             engine = self._registry.get(engine_name)
             return render_video(
                 engine, request, out_dir, codec=codec, progress=progress, cancel=cancel
@@ -91,10 +97,16 @@ class EngineHosts:
             host = self._hosts.get(engine_name)
             if host is None:
                 host = _ProcessHost(
-                    engine_name, self._registry.factory(engine_name), self._grace(engine_name)
-                )
+                    engine_name, self._registry.factory(engine_name), self._grace(engine_name),
+                    partial(self._rank_plan, engine_name),
+                )  # fmt: skip
                 self._hosts[engine_name] = host
             return host
+
+    def _rank_plan(self, engine_name: str) -> RankPlan | None:
+        """Checked each time the engine's processes start (a refusal fails that job)."""
+        entry = self._registry.entry(engine_name)
+        return plan_ranks(self._parallel, entry, self._isolation)
 
     def warm(self, engine_names: list[str]) -> None:
         """Start the engines' processes now, in the background, so that the first job does not
@@ -114,16 +126,17 @@ class EngineHosts:
 
 
 class _ProcessHost:
-    """One child process hosting one engine; one job at a time."""
+    """One engine's process (or rank group: `jobs/rank_group.py`); one job at a time."""
 
-    def __init__(self, name: str, factory: EngineFactory, grace: float) -> None:
+    def __init__(
+        self, name: str, factory: EngineFactory, grace: float, plan: Callable[[], RankPlan | None]
+    ) -> None:
         self._name = name
         self._factory = factory
         self._grace = grace
+        self._plan = plan
         self._lock = threading.Lock()  # one job at a time per child
-        self._proc: BaseProcess | None = None
-        self._conn: Connection | None = None
-        self._cancel: MpEvent | None = None
+        self._procs: EngineProcesses | None = None
         self._closing = False
 
     def warm(self) -> None:
@@ -131,25 +144,16 @@ class _ProcessHost:
             try:
                 if not self._closing:
                     self._ensure()
+            except ReelforgeError as exc:  # the first job fails with it too
+                log.warning("engine %s cannot start: %s", self._name, exc.message)
             finally:
                 self._lock.release()
 
-    def _ensure(self) -> tuple[BaseProcess, Connection, MpEvent]:
-        if self._proc is None or not self._proc.is_alive():
-            ctx = mp.get_context("spawn")
-            parent_conn, child_conn = ctx.Pipe()
-            cancel = ctx.Event()
-            proc = ctx.Process(
-                target=_child_main,
-                args=(child_conn, cancel, self._factory, os.getpid()),
-                name=f"reelforge-engine-{self._name}",
-                daemon=True,
-            )
-            proc.start()
-            child_conn.close()
-            self._proc, self._conn, self._cancel = proc, parent_conn, cancel
-        assert self._proc is not None and self._conn is not None and self._cancel is not None
-        return self._proc, self._conn, self._cancel
+    def _ensure(self) -> EngineProcesses:
+        if self._procs is None or self._procs.failure() is not None:
+            self._kill()
+            self._procs = EngineProcesses(self._name, self._factory, self._plan())
+        return self._procs
 
     def render(
         self,
@@ -163,8 +167,9 @@ class _ProcessHost:
         with self._lock:
             if self._closing:
                 raise WorkerShuttingDown()
-            proc, conn, cancel_event = self._ensure()
-            cancel_event.clear()
+            procs = self._ensure()
+            conn = procs.conn
+            procs.cancel.clear()
             answered = False  # the child finished this job (done, canceled or error)
             try:
                 conn.send(("render", request, str(out_dir), codec.value))
@@ -182,12 +187,15 @@ class _ProcessHost:
                                 return RenderedFiles(**payload)
                             if kind == "canceled":
                                 raise EngineCanceled()
+                            if not procs.keeps_after_error:
+                                self._kill()
                             raise _error_from(payload)
-                    elif not proc.is_alive():
-                        raise self._crashed(proc)
+                    # A process ended. In a group, rank 0 may still answer: its error is the job's.
+                    elif (why := procs.failure()) and not conn.poll(procs.answer_wait):
+                        raise self._crashed(why)
                     # Checked on every pass, also while progress messages keep arriving.
                     if cancel_deadline is None and cancel.is_set():
-                        cancel_event.set()
+                        procs.cancel.set()
                         cancel_deadline = time.monotonic() + self._grace
                     if cancel_deadline is not None and time.monotonic() > cancel_deadline:
                         log.warning("engine %s ignored cancel for %.1f s: terminating its "
@@ -196,7 +204,7 @@ class _ProcessHost:
             except (EOFError, OSError):
                 if self._closing:
                     raise WorkerShuttingDown() from None
-                raise self._crashed(proc) from None
+                raise self._crashed(procs.failure(wait=1.0) or "its pipe closed") from None
             finally:
                 # Any other way out (cancel ignored, a failing progress callback, shutdown)
                 # leaves the child mid-job: kill it, so that the next job never reads this
@@ -204,26 +212,14 @@ class _ProcessHost:
                 if not answered:
                     self._kill()
 
-    def _crashed(self, proc: BaseProcess) -> EngineCrashed:
-        proc.join(timeout=1)
-        code = proc.exitcode
+    def _crashed(self, why: str) -> EngineCrashed:
         self._kill()
-        return EngineCrashed(
-            f"the {self._name} engine process ended unexpectedly (exit code {code})",
-            stage="generate",
-        )
+        return EngineCrashed(why, stage="generate")
 
     def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if proc is not None and proc.is_alive():
-            proc.terminate()
-            proc.join(timeout=2)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=2)
+        procs, self._procs = self._procs, None
+        if procs is not None:
+            procs.stop()
 
     def close(self) -> None:
         """Stop the child now, also mid-job (without waiting for the render to end): the job's
@@ -231,16 +227,16 @@ class _ProcessHost:
         self._closing = True
         if self._lock.acquire(blocking=False):
             try:
-                if self._conn is not None:
+                if self._procs is not None:
                     with contextlib.suppress(OSError):
-                        self._conn.send(("stop", None, None, None))
+                        self._procs.conn.send(STOP)
                 self._kill()
             finally:
                 self._lock.release()
         else:
-            proc = self._proc
-            if proc is not None and proc.is_alive():
-                proc.terminate()
+            procs = self._procs
+            if procs is not None:
+                procs.terminate()
 
 
 def _error_from(error: JobError) -> ReelforgeError:
@@ -250,60 +246,3 @@ def _error_from(error: JobError) -> ReelforgeError:
     err.stage = error.stage or "generate"
     err.retryable = error.retryable
     return err
-
-
-class _ChildCancel:
-    """Set when the parent asks, or when the parent is gone (an orphan must not keep writing)."""
-
-    def __init__(self, event: MpEvent, parent_pid: int) -> None:
-        self._event = event
-        self._parent_pid = parent_pid
-
-    def is_set(self) -> bool:
-        return self._event.is_set() or os.getppid() != self._parent_pid
-
-
-class _ProgressPipe:
-    """Sends progress to the parent every half percent (not every frame)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._last = -1.0
-
-    def __call__(self, fraction: float) -> None:
-        if fraction - self._last >= 0.005 or fraction >= 1.0:
-            self._last = fraction
-            self._conn.send(("progress", fraction))
-
-
-def _child_main(conn: Connection, cancel: MpEvent, factory: EngineFactory, parent_pid: int) -> None:
-    inherit_logging()  # JSON lines like the parent's (a spawned process starts unconfigured)
-    engine = factory()
-    token = _ChildCancel(cancel, parent_pid)
-    while True:
-        try:
-            kind, request, out_dir, codec = conn.recv()
-        except (EOFError, OSError):
-            return
-        if kind == "stop":
-            return
-        progress = _ProgressPipe(conn)
-        try:
-            files = render_video(
-                engine, request, Path(out_dir), codec=Codec(codec), progress=progress,
-                cancel=token,
-            )  # fmt: skip
-            conn.send(("done", {
-                "video": files.video, "thumbnail": files.thumbnail,
-                "last_frame": files.last_frame, "seconds": files.seconds, "frames": files.frames,
-                "spritesheet": files.spritesheet,
-            }))  # fmt: skip
-        except EngineCanceled:
-            conn.send(("canceled", None))
-        except ReelforgeError as exc:
-            conn.send(("error", JobError.from_dict(exc.to_dict())))
-        except Exception as exc:
-            conn.send(("error", JobError(
-                code=codes.GENERATION_FAILED, message=f"{type(exc).__name__}: {exc}",
-                stage="generate", retryable=True,
-            )))  # fmt: skip

@@ -82,6 +82,20 @@ class DiffusionSettings(BaseModel):
     )
     engine_context_parallel: Literal["none", "ulysses", "ring"] = Field(
         default="none",
-        description="split one video's sequence across the ranks of a torchrun group "
-        "(ltx2, minimax-h3; docs/gpu.md)",
+        description="split one video's sequence across the ranks of the job's rank group "
+        "(engine_ranks_per_job; ltx2, minimax-h3; docs/gpu.md)",
+    )
+    engine_ranks_per_job: int = Field(
+        default=1,
+        ge=1,
+        description="processes (one GPU each) that render one job together: N > 1 starts, per "
+        "engine, a group of N warm processes (torch.distributed; rank 0 talks to the worker, "
+        "the others join every pipeline call) and needs engine_context_parallel=ulysses or "
+        "ring; engines that cannot split a job (wan-vace) are refused, the preview compositor "
+        "keeps one process (docs/gpu.md)",
+    )
+    engine_gpus: str | None = Field(
+        default=None,
+        description="the GPUs of a rank group, one per rank, as CUDA_VISIBLE_DEVICES takes them "
+        '(e.g. "0,1"); None = the first engine_ranks_per_job GPUs this process sees',
     )
