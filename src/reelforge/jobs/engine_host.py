@@ -188,7 +188,10 @@ class _ProcessHost:
                             if kind == "canceled":
                                 raise EngineCanceled()
                             if not procs.keeps_after_error:
-                                self._kill()
+                                # A rank's death reaches rank 0 as an error in a collective.
+                                if why := procs.failure(wait=procs.answer_wait):
+                                    raise self._crashed(why)
+                                self._kill()  # a rank may be left inside a collective
                             raise _error_from(payload)
                     # A process ended. In a group, rank 0 may still answer: its error is the job's.
                     elif (why := procs.failure()) and not conn.poll(procs.answer_wait):

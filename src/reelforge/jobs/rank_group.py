@@ -17,11 +17,13 @@ cancel is ignored; the next job starts a fresh group.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import multiprocessing as mp
 import os
 import pickle
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,7 +32,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from reelforge.engines.base import Rendering, RenderRequest, discard_log
-from reelforge.engines.diffusion.loading import import_torch
+from reelforge.engines.diffusion.loading import INSTALL_HINT, import_torch
 from reelforge.engines.registry import EngineFactory
 from reelforge.errors import EngineUnavailable
 from reelforge.jobs.engine_child import ChildCancel, Message, child_main, receive, serve
@@ -85,10 +87,12 @@ def plan_ranks(
         )
     if isolation != "process":
         raise EngineUnavailable(f"{setting} needs engine_isolation=process")
-    torch = import_torch()  # the install hint when the diffusion extra is missing
+    if importlib.util.find_spec("torch") is None:  # the ranks need torch.distributed
+        raise EngineUnavailable(f"{setting} needs torch: {INSTALL_HINT}")
     device = settings.engine_device
     if not device.startswith("cuda"):
         return RankPlan(n)
+    torch = import_torch()
     if device not in ("cuda", "cuda:0"):
         raise EngineUnavailable(
             f"{setting} with engine_device={device!r}: each rank sees only its own GPU, as "
@@ -158,17 +162,21 @@ class EngineProcesses:
         return [p.pid for p in self._procs]
 
     def failure(self, wait: float = 0.0) -> str | None:
-        """Why the engine cannot go on (a process ended), None while every process runs."""
-        for rank, proc in enumerate(self._procs):
-            if wait:
-                proc.join(timeout=wait)
-            if not proc.is_alive():
-                if self.ranks == 1:
-                    return f"the {self._name} engine process ended unexpectedly (exit code " \
-                           f"{proc.exitcode})"  # fmt: skip
-                return f"rank {rank} of the {self._name} engine's rank group ended unexpectedly " \
-                       f"(exit code {proc.exitcode}); the next job starts a new group"  # fmt: skip
-        return None
+        """Why the engine cannot go on (a process ended; waiting up to `wait` seconds for one
+        to), None while every process runs."""
+        deadline = time.monotonic() + wait
+        while True:
+            for rank, proc in enumerate(self._procs):
+                if not proc.is_alive():
+                    if self.ranks == 1:
+                        return f"the {self._name} engine process ended unexpectedly (exit " \
+                               f"code {proc.exitcode})"  # fmt: skip
+                    return f"rank {rank} of the {self._name} engine's rank group ended " \
+                           f"unexpectedly (exit code {proc.exitcode}); the next job starts a " \
+                           "new group"  # fmt: skip
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
 
     def terminate(self) -> None:
         """From another thread, mid-job: terminate every process without waiting."""
