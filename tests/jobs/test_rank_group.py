@@ -1,7 +1,8 @@
 """One job on a rank group of two real processes over gloo (`engine_ranks_per_job=2`): rank 0
 writes the video once, every rank renders the same request in lockstep, a cancel stops every rank
 at the same frame, a rank that dies fails the job as engine.crashed and the next job gets a fresh
-group, and closing leaves no process behind. The refusals are checked without starting one.
+group, an error met by every rank is rank 0's, and closing mid-job leaves no process behind.
+The refusals are checked without starting one.
 
 The diffusers context-parallel run itself needs GPUs (docs/gpu.md says why); the engine here does
 the real collectives a parallel transformer would, at tiny size.
@@ -25,8 +26,8 @@ import pytest
 from reelforge.engines.base import RenderRequest
 from reelforge.engines.catalog import ENGINES
 from reelforge.engines.diffusion.settings import DiffusionSettings
-from reelforge.errors import EngineUnavailable
-from reelforge.jobs.engine_host import EngineCrashed, EngineHosts
+from reelforge.errors import EngineUnavailable, ReelforgeError
+from reelforge.jobs.engine_host import EngineCrashed, EngineHosts, WorkerShuttingDown
 from reelforge.jobs.rank_group import plan_ranks
 from reelforge.jobs.render import RenderedFiles
 from reelforge.media.types import EngineCanceled
@@ -183,11 +184,32 @@ def test_a_rank_that_dies_fails_the_job_and_the_next_job_gets_a_new_group(
     assert not {r["pid"] for r in fresh} & set(old)
 
 
-def test_close_leaves_no_process_behind(hosts: EngineHosts) -> None:
+def test_an_error_on_every_rank_is_rank_0s_and_ends_the_group(
+    hosts: EngineHosts, reports: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ReelforgeError, match="rank 0 failed on purpose at frame 2") as raised:
+        _render(hosts, _request("fail", 12), tmp_path)
+    assert (raised.value.code, raised.value.retryable) == ("generation_failed", False)
+    # A rank could be left inside a collective after an error: the group is ended.
+    pids = [_report(reports, "fail", r)["pid"] for r in (0, 1)]
+    assert _rank_processes() == {}
+    assert not any(_pid_alive(pid) for pid in pids)
+
+
+def test_close_mid_job_leaves_no_process_behind(
+    hosts: EngineHosts, reports: Path, tmp_path: Path
+) -> None:
+    progress: list[float] = []
+    thread, outcome = _in_background(
+        lambda: _render(hosts, _request("slow-close", 60), tmp_path, progress)
+    )
+    _wait_until(lambda: progress and progress[-1] >= 0.1)
     pids = list(_rank_processes().values())
     assert len(pids) == 2
     hosts.close()
-    assert _rank_processes() == {}
+    thread.join(timeout=10)
+    assert isinstance(outcome.get("error"), WorkerShuttingDown)
+    _wait_until(lambda: _rank_processes() == {}, timeout=5)
     assert all(pid is not None and not _pid_alive(pid) for pid in pids)
 
 

@@ -189,7 +189,7 @@ class _ProcessHost:
                                 raise EngineCanceled()
                             if not procs.keeps_after_error:
                                 # A rank's death reaches rank 0 as an error in a collective.
-                                if why := procs.failure(wait=procs.answer_wait):
+                                if why := procs.failure(wait=0.2, errors=False):
                                     raise self._crashed(why)
                                 self._kill()  # a rank may be left inside a collective
                             raise _error_from(payload)

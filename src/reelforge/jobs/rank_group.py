@@ -54,6 +54,7 @@ IDLE: Message = ("idle", None, None, None)
 # the group gives up; rank 0 broadcasts an "idle" message while it waits for a job, so waiting for
 # work never comes near it.
 RANK_TIMEOUT_SECONDS = 1800.0
+RANK_ERROR_EXIT = 70  # a rank whose render (or start) raised; EX_SOFTWARE
 
 
 @dataclass(frozen=True)
@@ -156,24 +157,24 @@ class EngineProcesses:
     def answer_wait(self) -> float:
         """How long rank 0 may still answer once another rank has ended (its error, raised at
         the same point, is the job's)."""
-        return 0.0 if self.ranks == 1 else 1.0
+        return 0.0 if self.ranks == 1 else 0.5
 
-    def pids(self) -> list[int | None]:
-        return [p.pid for p in self._procs]
-
-    def failure(self, wait: float = 0.0) -> str | None:
-        """Why the engine cannot go on (a process ended; waiting up to `wait` seconds for one
-        to), None while every process runs."""
+    def failure(self, wait: float = 0.0, *, errors: bool = True) -> str | None:
+        """Why the engine cannot go on: a process ended (waiting up to `wait` seconds for one
+        to); None while every process runs. `errors=False` passes over ranks that ended on an
+        error of their own render: rank 0, which met the same error, answers it."""
         deadline = time.monotonic() + wait
         while True:
             for rank, proc in enumerate(self._procs):
-                if not proc.is_alive():
-                    if self.ranks == 1:
-                        return f"the {self._name} engine process ended unexpectedly (exit " \
-                               f"code {proc.exitcode})"  # fmt: skip
-                    return f"rank {rank} of the {self._name} engine's rank group ended " \
-                           f"unexpectedly (exit code {proc.exitcode}); the next job starts a " \
-                           "new group"  # fmt: skip
+                if proc.is_alive() or (not errors and proc.exitcode == RANK_ERROR_EXIT):
+                    continue
+                if self.ranks == 1:
+                    return f"the {self._name} engine process ended unexpectedly (exit code " \
+                           f"{proc.exitcode})"  # fmt: skip
+                how = "failed (its error is in the log)" if proc.exitcode == RANK_ERROR_EXIT \
+                    else f"ended unexpectedly (exit code {proc.exitcode})"  # fmt: skip
+                return f"rank {rank} of the {self._name} engine's rank group {how}; the next " \
+                       "job starts a new group"  # fmt: skip
             if time.monotonic() >= deadline:
                 return None
             time.sleep(0.02)
@@ -245,7 +246,7 @@ def _rank_main(
         # the host, which watches every rank, fails the job and ends the group.
         log.exception("rank %d of an engine's rank group failed", rank)
         logging.shutdown()
-        os._exit(1)
+        os._exit(RANK_ERROR_EXIT)
 
 
 class CollectiveCancel:
