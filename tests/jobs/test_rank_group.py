@@ -247,9 +247,12 @@ def test_refusals_name_the_setting() -> None:
     one_gpu = TWO_RANKS.model_copy(update={"engine_device": "cuda:1"})
     with pytest.raises(EngineUnavailable, match="engine_device='cuda:1'"):
         plan_ranks(one_gpu, ranked)
-    gpus = cuda.model_copy(update={"engine_gpus": "0,1,2"})
-    with pytest.raises(EngineUnavailable, match="name one GPU per rank"):
-        plan_ranks(gpus, ranked)
+    for listed in ("0,1,2", "1,1"):
+        gpus = cuda.model_copy(update={"engine_gpus": listed})
+        with pytest.raises(EngineUnavailable, match="name one different GPU per rank"):
+            plan_ranks(gpus, ranked)
+    chosen = plan_ranks(cuda.model_copy(update={"engine_gpus": "2, 3"}), ranked)
+    assert chosen is not None and chosen.gpus == ("2", "3")
     with pytest.raises(EngineUnavailable, match="engine_isolation=process"):
         plan_ranks(TWO_RANKS, ranked, isolation="thread")
     # The preview compositor is not a diffusion engine: it keeps its one process.

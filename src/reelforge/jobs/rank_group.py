@@ -99,22 +99,22 @@ def plan_ranks(
             f"{setting} with engine_device={device!r}: each rank sees only its own GPU, as "
             "cuda:0; set engine_device=cuda and choose the GPUs with engine_gpus"
         )
-    visible = int(torch.cuda.device_count())
-    if settings.engine_gpus:
+    if settings.engine_gpus:  # the operator's choice; a rank without its GPU refuses to load
         gpus = tuple(g.strip() for g in settings.engine_gpus.split(",") if g.strip())
-        if len(gpus) != n:
+        if len(gpus) != n or len(set(gpus)) != n:
             raise EngineUnavailable(
-                f"{setting} with engine_gpus={settings.engine_gpus!r}: name one GPU per rank"
+                f"{setting} with engine_gpus={settings.engine_gpus!r}: name one different GPU "
+                "per rank"
             )
-    else:
-        listed = os.environ.get("CUDA_VISIBLE_DEVICES")
-        ids = [g.strip() for g in listed.split(",")] if listed else [str(i) for i in range(visible)]
-        gpus = tuple(ids[:n])
-    if n > visible or len(gpus) < n:
+        return RankPlan(n, gpus)
+    visible = int(torch.cuda.device_count())
+    if n > visible:
         raise EngineUnavailable(
             f"{setting} needs {n} GPUs (one per rank); torch sees {visible} CUDA device(s)"
         )
-    return RankPlan(n, gpus)
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [g.strip() for g in listed.split(",")] if listed else [str(i) for i in range(visible)]
+    return RankPlan(n, tuple(ids[:n]))
 
 
 class EngineProcesses:
