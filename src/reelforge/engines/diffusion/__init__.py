@@ -11,7 +11,7 @@ One readable file per model family, a few shared modules:
     loading.py     lazy torch/diffusers import, weights checks, dtype/device/offload, levers
     presets.py     the presets of each engine and the levers, with a line of description each
     qwen_vision.py MiniMax-H3's Qwen3-VL processor without torchvision (PIL / NumPy)
-    parallel.py    context parallelism of one job over a torchrun group
+    parallel.py    context parallelism of one job over its rank group (engine_ranks_per_job)
 
 Nothing here imports torch or diffusers at import time; `engines.registry` builds these engines
 from Settings with `options_from_settings`.

@@ -7,11 +7,14 @@ Every rank holds the whole model and runs the same pipeline call with the same i
 the ranks exchange activations inside attention (Ulysses: all-to-all over heads; ring: K/V passed
 round the ring) and end with the same output. Rank 0's output is the job's.
 
-Process model (docs/gpu.md): one *worker group* per job slot, started with
-`torchrun --nproc-per-node N`; rank 0 is the only rank that takes jobs from the queue, and it
+Process model (docs/gpu.md): with `engine_ranks_per_job=N` the worker's engine host starts a
+*rank group* of N processes, one GPU each, for the engine (`jobs/rank_group.py`); they join a
+process group before the engine is built. Rank 0 is the only rank that talks to the worker: it
 hands each job's render request to the other ranks (a broadcast of the pickled request) so they
-join the same pipeline call. `engine_context_parallel` turns the transformer's parallelism on when
-the engine loads; it needs the process group to exist already.
+join the same pipeline call, and the cancel token is a collective so every rank stops at the same
+step. `engine_context_parallel` turns the transformer's parallelism on when the engine loads; it
+needs the process group to exist already (no torchrun needed; `bench/diffusion_gpu.py --cp` still
+runs under torchrun).
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ def enable_context_parallel(module: Any, kind: str) -> None:
     world = group_size()
     if world < 2:
         raise EngineUnavailable(
-            f"engine_context_parallel={kind!r} needs a process group of 2 or more ranks: start "
-            "the worker with `torchrun --nproc-per-node N` (docs/gpu.md)"
+            f"engine_context_parallel={kind!r} needs a process group of 2 or more ranks: set "
+            "engine_ranks_per_job=N (the worker starts the group; docs/gpu.md), or run the "
+            "benchmark under `torchrun --nproc-per-node N`"
         )
     diffusers = import_diffusers()
     config = (

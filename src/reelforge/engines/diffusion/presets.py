@@ -121,7 +121,8 @@ LEVERS: tuple[Lever, ...] = (
     Lever("engine_compile", ("none", "regional", "full"),
           "torch.compile of the transformer (regional: one repeated block)", on_cpu=False),
     Lever("engine_context_parallel", ("none", "ulysses", "ring"),
-          "split one video's sequence across the GPUs of a torchrun group", on_cpu=False),
+          "split one video's sequence across the GPUs of the job's rank group "
+          "(engine_ranks_per_job)", on_cpu=False),
 )  # fmt: skip
 
 
