@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -161,7 +161,7 @@ def _make_refs(names: tuple[str, ...], folder: Path) -> list[object]:
     import numpy as np
     from PIL import Image
 
-    from reelforge.engines.base import DecodedReference
+    from reelforge.intake.local import local_reference
     from reelforge.spec import ReferenceKind, ReferenceRole
 
     rng = np.random.default_rng(7)
@@ -198,7 +198,8 @@ def _make_refs(names: tuple[str, ...], folder: Path) -> list[object]:
     def add(kind: ReferenceKind, path: Path, seconds: float | None = None) -> None:
         counts[kind.value] += 1
         index = counts[kind.value]
-        refs.append(DecodedReference(kind, ReferenceRole.REFERENCE, index, path, seconds=seconds))
+        ref = local_reference(path, kind, role=ReferenceRole.REFERENCE, index=index, param="refs")
+        refs.append(replace(ref, seconds=seconds or ref.seconds))
 
     for name in names:
         if name == "figure":

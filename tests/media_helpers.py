@@ -4,6 +4,7 @@ code, written to real files, and the measurements the tests make on real decoded
 from __future__ import annotations
 
 import fractions
+import hashlib
 import itertools
 import os
 import shutil
@@ -17,7 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelforge.engines.base import DecodedReference, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import RenderRequest
 from reelforge.media.decode import iter_video_frames
 from reelforge.planning.shots import plan_shots
 from reelforge.spec import ReferenceKind, ReferenceRole
@@ -238,7 +240,7 @@ class Flag:
 
 def make_request(
     prompt: str,
-    references: tuple[DecodedReference, ...] = (),
+    references: tuple[StoredReference, ...] = (),
     width: int = 854,
     height: int = 480,
     num_frames: int = 24,
@@ -261,30 +263,40 @@ def make_request(
     )
 
 
+def local_ref(
+    kind: ReferenceKind,
+    role: ReferenceRole,
+    index: int,
+    path: Path,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    seconds: float | None = None,
+    fps: float | None = None,
+) -> StoredReference:
+    """A reference read in place from `path`, with the header values a test gives (no probe;
+    the path need not exist for a planner test)."""
+    data = path.read_bytes() if path.is_file() else str(path).encode()
+    sha = hashlib.sha256(data).hexdigest()
+    return StoredReference(
+        kind=kind, role=role, index=index, storage_key=f"refs/{sha}", sha256=sha,
+        mime_type="application/octet-stream", bytes=len(data), width=width, height=height,
+        seconds=seconds, fps=fps, local_path=path,
+    )  # fmt: skip
+
+
 def image_ref(
     index: int, path: Path, role: ReferenceRole = ReferenceRole.REFERENCE
-) -> DecodedReference:
-    return DecodedReference(kind=ReferenceKind.IMAGE, role=role, index=index, path=path)
+) -> StoredReference:
+    return local_ref(ReferenceKind.IMAGE, role, index, path)
 
 
-def video_ref(index: int, path: Path, seconds: float | None = None) -> DecodedReference:
-    return DecodedReference(
-        kind=ReferenceKind.VIDEO,
-        role=ReferenceRole.REFERENCE,
-        index=index,
-        path=path,
-        seconds=seconds,
-    )
+def video_ref(index: int, path: Path, seconds: float | None = None) -> StoredReference:
+    return local_ref(ReferenceKind.VIDEO, ReferenceRole.REFERENCE, index, path, seconds=seconds)
 
 
-def audio_ref(index: int, path: Path, seconds: float | None = None) -> DecodedReference:
-    return DecodedReference(
-        kind=ReferenceKind.AUDIO,
-        role=ReferenceRole.REFERENCE,
-        index=index,
-        path=path,
-        seconds=seconds,
-    )
+def audio_ref(index: int, path: Path, seconds: float | None = None) -> StoredReference:
+    return local_ref(ReferenceKind.AUDIO, ReferenceRole.REFERENCE, index, path, seconds=seconds)
 
 
 def red_mask(frame: np.ndarray) -> np.ndarray:

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reelforge.core.job import Job, JobStatus, Stage
-from reelforge.engines.base import DecodedReference
+from reelforge.core.references import StoredReference
 from reelforge.engines.registry import EngineRegistry
 from reelforge.errors import InvalidReference
 from reelforge.intake.limits import Limits
-from reelforge.intake.probe import probe
+from reelforge.intake.local import local_reference
 from reelforge.jobs.render import build_render_request, plan_video, render_video
 from reelforge.jobs.submissions import ModelCatalog, choose_aspect, validate_request
 from reelforge.platform.moderation import enforce_prompt, open_policy
@@ -88,8 +88,8 @@ def generate_file(
 
 def _probed_references(
     spec: GenerationSpec, tmp: Path, limits: Limits
-) -> tuple[DecodedReference, ...]:
-    refs: list[DecodedReference] = []
+) -> tuple[StoredReference, ...]:
+    refs: list[StoredReference] = []
     per_kind: dict[ReferenceKind, int] = {}
     for i, ref in enumerate(spec.references):
         if ref.data is None:
@@ -100,18 +100,10 @@ def _probed_references(
             )
         path = tmp / f"ref{i}"
         path.write_bytes(ref.data)
-        info = probe(path, ref.kind, param=f"references[{i}]", index=i, limits=limits)
         per_kind[ref.kind] = per_kind.get(ref.kind, 0) + 1
-        refs.append(
-            DecodedReference(
-                kind=ref.kind,
-                role=ref.role,
-                index=per_kind[ref.kind],
-                path=path,
-                width=info.width,
-                height=info.height,
-                seconds=info.seconds,
-                fps=info.fps,
-            )
-        )
+        local = local_reference(
+            path, ref.kind, role=ref.role, index=per_kind[ref.kind],
+            param=f"references[{i}]", position=i, limits=limits,
+        )  # fmt: skip
+        refs.append(local)
     return tuple(refs)

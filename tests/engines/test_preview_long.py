@@ -10,7 +10,8 @@ from pathlib import Path
 
 import av
 
-from reelforge.engines.base import DecodedReference, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import RenderRequest
 from reelforge.engines.preview import PreviewEngine
 from reelforge.jobs.render import plan_video, render_video
 from reelforge.platform.pricing import DEFAULT_PRICES, PriceTable
@@ -26,7 +27,7 @@ from tests.media_helpers import (
 W, H = 256, 144
 
 
-def _peak_of(seconds: int, folder: Path, refs: tuple[DecodedReference, ...]) -> tuple[int, Path]:
+def _peak_of(seconds: int, folder: Path, refs: tuple[StoredReference, ...]) -> tuple[int, Path]:
     prompt = "@Image1 enters from the left in @Image2, slow pan left"
     plan = plan_video(prompt, seconds, refs)
     request = RenderRequest(

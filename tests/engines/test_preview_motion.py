@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelforge.engines.base import DecodedReference
+from reelforge.core.references import StoredReference
 from reelforge.engines.preview import PreviewEngine
 from reelforge.engines.preview.camera import BACKGROUND_DEPTH, SUBJECT_DEPTH, view_at
 from reelforge.planning.model import CameraMove
@@ -38,7 +38,7 @@ def frames_for(
     camera_words: str, refs: tuple[Path, Path], subject: bool = True
 ) -> list[np.ndarray]:
     figure, land = refs
-    references: tuple[DecodedReference, ...]
+    references: tuple[StoredReference, ...]
     if subject:
         prompt = f"@Image1 stands in @Image2, {camera_words}"
         references = (image_ref(1, figure), image_ref(2, land))

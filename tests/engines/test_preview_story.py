@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelforge.engines.base import DecodedReference, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import RenderRequest
 from reelforge.engines.preview import PreviewEngine
 from reelforge.errors import InvalidRequest
 from reelforge.jobs.render import plan_video
@@ -87,7 +88,7 @@ def encoded(request: RenderRequest, path: Path) -> Path:
     return path
 
 
-def three_places(media: dict[str, Path]) -> tuple[DecodedReference, ...]:
+def three_places(media: dict[str, Path]) -> tuple[StoredReference, ...]:
     return (
         image_ref(1, media["land1"]),
         image_ref(2, media["land2"]),

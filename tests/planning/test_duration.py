@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from reelforge.engines.base import DecodedReference
+from reelforge.core.references import StoredReference
 from reelforge.jobs.render import plan_video
 from reelforge.planning.shots import choose_seconds
 from reelforge.planning.timing import shot_lengths
 from reelforge.spec import ReferenceKind, ReferenceRole
-from tests.media_helpers import click_track, write_wav
+from tests.media_helpers import click_track, local_ref, write_wav
 
 
 def _ref(
     kind: ReferenceKind, index: int, seconds: float | None, path: Path | None = None
-) -> DecodedReference:
-    return DecodedReference(
+) -> StoredReference:
+    return local_ref(
         kind, ReferenceRole.REFERENCE, index, path or Path(f"/x/{kind}{index}"), seconds=seconds
     )
 
@@ -46,7 +46,7 @@ def _ref(
         ('@Image1 says "' + " ".join(["word"] * 25) + '"', (), 11),
     ],
 )
-def test_auto_seconds(prompt: str, refs: tuple[DecodedReference, ...], seconds: int) -> None:
+def test_auto_seconds(prompt: str, refs: tuple[StoredReference, ...], seconds: int) -> None:
     assert choose_seconds(prompt, refs) == seconds
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reelforge.engines.base import DecodedReference
+from reelforge.core.references import StoredReference
 from reelforge.planning.actions import find_actions
 from reelforge.planning.camera import find_shake, parse_camera
 from reelforge.planning.dialogue import find_dialogue
@@ -17,6 +17,7 @@ from reelforge.planning.references import motion_videos, soundtrack_index
 from reelforge.planning.serialize import plan_from_dict
 from reelforge.planning.shots import plan_shots
 from reelforge.spec import ReferenceKind, ReferenceRole
+from tests.media_helpers import local_ref
 
 
 @pytest.mark.parametrize(
@@ -244,8 +245,8 @@ def test_looks_carry_over_and_shots_own_their_actions() -> None:
 
 
 def _ref(kind: ReferenceKind, index: int, role: ReferenceRole = ReferenceRole.REFERENCE,
-         seconds: float | None = None) -> DecodedReference:  # fmt: skip
-    return DecodedReference(kind, role, index, Path(f"/nowhere/{kind}{index}"), seconds=seconds)
+         seconds: float | None = None) -> StoredReference:  # fmt: skip
+    return local_ref(kind, role, index, Path(f"/nowhere/{kind}{index}"), seconds=seconds)
 
 
 def test_first_and_last_frame_roles_are_in_the_plan_and_not_subjects() -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from reelforge.cli.base import app, fail
-from reelforge.spec import (
-    ReferenceKind,
-)
+from reelforge.spec import ReferenceKind, ReferenceRole
+
+if TYPE_CHECKING:
+    from reelforge.core.references import StoredReference
 
 
 @app.command("eval")
@@ -33,28 +36,20 @@ def eval_cmd(
 ) -> None:
     """Quality report of a video against its request (JSON on stdout; exit 1 if a check
     fails)."""
-    from reelforge.engines.base import DecodedReference
     from reelforge.media.beats import soundtrack_beats
     from reelforge.media.probe import probe_media
     from reelforge.planning.references import soundtrack_ref
     from reelforge.planning.serialize import plan_from_dict
     from reelforge.planning.shots import plan_shots
     from reelforge.quality import quality_report
-    from reelforge.spec import ReferenceRole
 
     try:
         body = json.loads(request.read_text())
     except (OSError, ValueError) as exc:
         fail(f"cannot read the request {request}: {exc}", code=2)
     refs = tuple(
-        DecodedReference(
-            kind=ReferenceKind(r["kind"]),
-            role=ReferenceRole(r.get("role", "reference")),
-            index=int(r["index"]),
-            path=(request.parent / r["path"]).resolve(),
-            seconds=r.get("seconds"),
-        )
-        for r in body.get("references", ())
+        replace(ref, seconds=r.get("seconds") or ref.seconds)
+        for ref, r in _references(request.parent, body.get("references", ()))
     )
     fps = int(body.get("fps", 24))
     if "plan" in body:
@@ -63,11 +58,7 @@ def eval_cmd(
         seconds = body.get("seconds") or probe_media(video).duration or 5.0
         frames = round(float(seconds) * fps)
         audio = soundtrack_ref(body.get("prompt", ""), refs)
-        beats = (
-            soundtrack_beats(audio.path, frames / fps)
-            if isinstance(audio, DecodedReference)
-            else ()
-        )
+        beats = soundtrack_beats(audio.path, frames / fps) if audio is not None else ()
         plan = plan_shots(body.get("prompt", ""), frames, fps, references=refs, beats=beats)
     report = quality_report(
         video,
@@ -81,3 +72,22 @@ def eval_cmd(
     typer.echo(json.dumps(report.to_dict(), indent=2))
     if not report.passed:
         raise typer.Exit(1)
+
+
+def _references(
+    folder: Path, listed: Iterable[dict[str, Any]]
+) -> Iterator[tuple[StoredReference, dict[str, Any]]]:
+    """Each reference of the request file, read in place (paths relative to `folder`)."""
+    from reelforge.errors import ReelforgeError
+    from reelforge.intake.local import local_reference
+
+    for i, r in enumerate(listed):
+        try:
+            ref = local_reference(
+                (folder / r["path"]).resolve(), ReferenceKind(r["kind"]),
+                role=ReferenceRole(r.get("role", "reference")), index=int(r["index"]),
+                param=f"references[{i}]", position=i,
+            )  # fmt: skip
+        except ReelforgeError as exc:
+            fail(f"references[{i}] ({r['path']}): {exc.message}", code=2)
+        yield ref, r

@@ -1,43 +1,26 @@
 """The engine contract: typed inputs in, frames and audio out.
 
 Engines know nothing of HTTP, jobs, URLs or database rows. They get a `RenderRequest` (the shot
-plan and the decoded references), report progress through a callback and stop between frames or
-denoising steps when the cancel token is set.
+plan and the stored references, each with a local copy of its bytes), report progress through a
+callback and stop between frames or denoising steps when the cancel token is set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from reelforge.core.references import StoredReference
 from reelforge.media.types import AudioTrack, CancelToken, ProgressCallback
 from reelforge.planning.model import ShotPlan
-from reelforge.spec import ReferenceKind, ReferenceRole
+from reelforge.spec import ReferenceKind
 
 
 def discard_log(_message: str) -> None:
     """The default job log of a request: drops messages."""
-
-
-@dataclass(frozen=True)
-class DecodedReference:
-    """A reference after intake: stored at `path`, probed, decoded on demand.
-
-    `index` is 1-based within its kind (`@Image2` is the image with index 2).
-    """
-
-    kind: ReferenceKind
-    role: ReferenceRole
-    index: int
-    path: Path
-    width: int | None = None
-    height: int | None = None
-    seconds: float | None = None
-    fps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -50,13 +33,13 @@ class RenderRequest:
     fps: int = 24
     seed: int = 0
     generate_audio: bool = True
-    references: tuple[DecodedReference, ...] = ()
+    references: tuple[StoredReference, ...] = ()
     preset: str = "default"  # "fast" | "pro" | "default", from the model name's alias
     # Picklable (a module-level function or an object), so a request can cross to the
     # process that hosts the engine.
     log: Callable[[str], None] = field(default=discard_log, compare=False)
 
-    def refs(self, kind: ReferenceKind) -> list[DecodedReference]:
+    def refs(self, kind: ReferenceKind) -> list[StoredReference]:
         return [r for r in self.references if r.kind is kind]
 
 

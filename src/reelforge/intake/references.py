@@ -37,6 +37,7 @@ from reelforge.intake.formats import (
     declared_by_mime,
 )
 from reelforge.intake.limits import Limits
+from reelforge.intake.local import content_key
 from reelforge.intake.probe import ProbeResult, check_format, probe, sniff_kind
 from reelforge.intake.rules import (
     Where,
@@ -254,7 +255,7 @@ class ReferenceIntake:
         fmt = check_format(data[:SNIFF_BYTES], kind, where, self.limits)
         _check_declared(fmt, where, mime_type, filename)
         sha = hashlib.sha256(data).hexdigest()
-        key = f"refs/{sha}"
+        key = content_key(sha)
         info = self._cached(sha, kind)
         if info is None:
             path = tmp / sha

@@ -11,7 +11,8 @@ import numpy as np
 
 from reelforge import codes
 from reelforge.core.job import Job
-from reelforge.engines.base import DecodedReference, Engine, Rendering, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import Engine, Rendering, RenderRequest
 from reelforge.errors import InvalidRequest
 from reelforge.media.types import CancelToken, ProgressCallback
 from reelforge.planning.continuation import continue_plan
@@ -34,7 +35,7 @@ class RenderedFiles:
 
 
 def plan_video(
-    prompt: str, seconds: int | None, references: tuple[DecodedReference, ...]
+    prompt: str, seconds: int | None, references: tuple[StoredReference, ...]
 ) -> ShotPlan:
     """The shot plan for a request. `seconds=None` (auto) is chosen from the prompt and the
     references (`choose_seconds`); cuts snap to the beats of the soundtrack, if there is one."""
@@ -44,7 +45,7 @@ def plan_video(
     if seconds is None:
         seconds = choose_seconds(prompt, references)
     audio = soundtrack_ref(prompt, references)
-    beats = soundtrack_beats(audio.path, seconds) if isinstance(audio, DecodedReference) else ()
+    beats = soundtrack_beats(audio.path, seconds) if audio is not None else ()
     images = sum(1 for r in references if r.kind is ReferenceKind.IMAGE)
     plan = plan_shots(prompt, seconds * FPS, FPS, images, references=references, beats=beats)
     # Past the hosted 15 s: long shots continue in parts with the same subjects and plate.
@@ -53,7 +54,7 @@ def plan_video(
 
 def build_render_request(
     job: Job,
-    references: tuple[DecodedReference, ...],
+    references: tuple[StoredReference, ...],
     plan: ShotPlan,
     *,
     log: Callable[[str], None] | None = None,

@@ -33,7 +33,6 @@ from dbos import DBOS, SetWorkflowID
 from reelforge import __version__, codes
 from reelforge.core.job import Job, JobError, JobOutputs, Stage
 from reelforge.core.references import StoredReference
-from reelforge.engines.base import DecodedReference
 from reelforge.errors import ReelforgeError, UnknownModel
 from reelforge.jobs.dispatch import (
     QueueDispatcher,
@@ -344,14 +343,14 @@ class JobWorkflows:
             return retrying(f"start {job_id}", lambda: service.start(job_id))
 
         @DBOS.step(name="reelforge.intake")
-        def intake(job: Job) -> tuple[DecodedReference, ...]:
+        def intake(job: Job) -> tuple[StoredReference, ...]:
             """The stored references as local files (fetched from object storage if need be)."""
             retrying(f"intake {job.id}",
                      lambda: service.report(job, stage=Stage.INTAKE, progress=1.0))  # fmt: skip
-            return retrying(f"intake {job.id}", lambda: self._decoded(job))
+            return retrying(f"intake {job.id}", lambda: self._local(job))
 
         @DBOS.step(name="reelforge.plan")
-        def plan(job: Job, refs: tuple[DecodedReference, ...]) -> ShotPlan:
+        def plan(job: Job, refs: tuple[StoredReference, ...]) -> ShotPlan:
             shot_plan = plan_video(job.prompt, job.seconds, refs)
 
             def record() -> None:
@@ -364,7 +363,7 @@ class JobWorkflows:
 
         @DBOS.step(name="reelforge.render")
         def render(
-            job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan
+            job: Job, refs: tuple[StoredReference, ...], shot_plan: ShotPlan
         ) -> RenderedFiles:
             """The engine renders and its frames stream into the encoder (one step: the frames
             never touch the disk)."""
@@ -372,7 +371,7 @@ class JobWorkflows:
 
         @DBOS.step(name="reelforge.publish")
         def publish(
-            job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan, files: RenderedFiles
+            job: Job, refs: tuple[StoredReference, ...], shot_plan: ShotPlan, files: RenderedFiles
         ) -> JobOutputs:
             return self._publish(job, refs, shot_plan, files)
 
@@ -383,7 +382,7 @@ class JobWorkflows:
 
         @DBOS.step(name="reelforge.assess")
         def assess(
-            job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan, files: RenderedFiles
+            job: Job, refs: tuple[StoredReference, ...], shot_plan: ShotPlan, files: RenderedFiles
         ) -> None:
             """The quality report of the delivered video, after the job completed (off the
             client's wait; the Video object shows `quality` once it is there)."""
@@ -457,14 +456,25 @@ class JobWorkflows:
         # A slot is free: take the next job.
         self._dispatch.wake([queue_name(engine)] if engine else self._dispatch.queues)
 
-    def _decoded(self, job: Job) -> tuple[DecodedReference, ...]:
+    def _local(self, job: Job) -> tuple[StoredReference, ...]:
+        """The job's references, each with the local copy of its bytes."""
         return tuple(
-            _decoded_ref(r, self._storage.local_path(r.storage_key)) for r in job.references
+            r.with_local_path(self._storage.local_path(r.storage_key)) for r in job.references
         )
 
+    def _still_local(
+        self, job: Job, refs: tuple[StoredReference, ...]
+    ) -> tuple[StoredReference, ...]:
+        """The intake step's checkpoint names local copies on the machine that ran it: a job
+        resumed on another worker fetches them again."""
+        if all(r.local_path is not None and r.local_path.is_file() for r in refs):
+            return refs
+        return self._retrying(f"intake {job.id}", lambda: self._local(job))
+
     def _render(
-        self, job: Job, refs: tuple[DecodedReference, ...], shot_plan: ShotPlan
+        self, job: Job, refs: tuple[StoredReference, ...], shot_plan: ShotPlan
     ) -> RenderedFiles:
+        refs = self._still_local(job, refs)
         request = build_render_request(job, refs, shot_plan, log=JobLog(job.id))
         cancel = CancelWatcher(self._service, job.id, abandon=self._abandon)
         progress = ProgressReporter(self._service, job, Stage.GENERATE, 5.0, 95.0)
@@ -476,7 +486,7 @@ class JobWorkflows:
     def _quality(
         self,
         job: Job,
-        refs: tuple[DecodedReference, ...],
+        refs: tuple[StoredReference, ...],
         shot_plan: ShotPlan,
         files: RenderedFiles,
     ) -> dict[str, Any]:
@@ -486,7 +496,7 @@ class JobWorkflows:
         if not video.is_file():  # rendered on a worker now gone: the published copy
             video = self._storage.local_path(f"outputs/{job.id}/video.{job.codec.container}")
         report = quality_report(
-            video, shot_plan, refs, width=job.width, height=job.height,
+            video, shot_plan, self._still_local(job, refs), width=job.width, height=job.height,
             codec=job.codec.value, generate_audio=job.generate_audio,
         )  # fmt: skip
         return report.to_dict()
@@ -494,7 +504,7 @@ class JobWorkflows:
     def _publish(
         self,
         job: Job,
-        refs: tuple[DecodedReference, ...],
+        refs: tuple[StoredReference, ...],
         shot_plan: ShotPlan,
         files: RenderedFiles,
     ) -> JobOutputs:
@@ -536,13 +546,6 @@ class JobWorkflows:
 
         retrying(f"publish {job.id}", upload)
         return outputs
-
-
-def _decoded_ref(ref: StoredReference, path: Path) -> DecodedReference:
-    return DecodedReference(
-        kind=ref.kind, role=ref.role, index=ref.index, path=path,
-        width=ref.width, height=ref.height, seconds=ref.seconds, fps=ref.fps,
-    )  # fmt: skip
 
 
 def job_error(exc: Exception, stage: Stage) -> JobError:

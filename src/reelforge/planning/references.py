@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from reelforge.planning.mentions import iter_mentions
 from reelforge.spec import ReferenceKind, ReferenceRole
 
 
 class RefInfo(Protocol):
-    """A reference as the planner sees it (`engines.base.DecodedReference` is one)."""
+    """A reference as the planner sees it (`core.references.StoredReference` is one)."""
 
     @property
     def kind(self) -> ReferenceKind: ...
@@ -23,6 +23,9 @@ class RefInfo(Protocol):
     def index(self) -> int: ...
     @property
     def seconds(self) -> float | None: ...
+
+
+R = TypeVar("R", bound=RefInfo)
 
 
 def pinned_image(refs: Sequence[RefInfo], role: ReferenceRole) -> int | None:
@@ -43,7 +46,7 @@ def soundtrack_index(prompt: str, refs: Sequence[RefInfo]) -> int | None:
     return have[0]
 
 
-def soundtrack_ref(prompt: str, refs: Sequence[RefInfo]) -> RefInfo | None:
+def soundtrack_ref(prompt: str, refs: Sequence[R]) -> R | None:
     index = soundtrack_index(prompt, refs)
     return next(
         (r for r in refs if r.kind is ReferenceKind.AUDIO and r.index == index),

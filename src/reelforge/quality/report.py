@@ -76,7 +76,7 @@ EXPECTED_MOTION: dict[CameraMove, tuple[str, int] | None] = {
 
 
 class ReferenceFile(Protocol):
-    """A reference as the report needs it (`engines.base.DecodedReference` is one)."""
+    """A reference as the report needs it (`core.references.StoredReference` is one)."""
 
     @property
     def kind(self) -> ReferenceKind: ...

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from reelforge.engines.base import DecodedReference, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import RenderRequest
 from reelforge.engines.diffusion import options_from_settings
 from reelforge.engines.diffusion.common import pick_preset
 from reelforge.engines.diffusion.loading import EngineUnavailable, quantized_linear_count
@@ -31,7 +32,7 @@ from reelforge.spec import ReferenceKind, ReferenceRole
 from tests.conftest import make_settings
 from tests.engines.diffusion.conftest import TINY_ENGINE_SETTINGS
 from tests.engines.diffusion.tiny import build_stable_audio
-from tests.media_helpers import studio_figure, write_image
+from tests.media_helpers import local_ref, studio_figure, write_image
 
 
 class Never:
@@ -44,7 +45,7 @@ def _engine(cls: type, model: Path, tmp_path: Path, **overrides: object) -> Any:
     return cls(options_from_settings(settings, str(model)))
 
 
-def _request(preset: str = "default", *refs: DecodedReference, prompt: str = "a red kite") -> Any:
+def _request(preset: str = "default", *refs: StoredReference, prompt: str = "a red kite") -> Any:
     return RenderRequest(prompt=prompt, plan=plan_shots(prompt, 24, 24, len(refs)), width=854,
                          height=480, num_frames=24, references=refs, preset=preset)  # fmt: skip
 
@@ -81,7 +82,7 @@ def test_minimax_h3_quantized_with_its_conditioner(tiny_h3: Path, tmp_path: Path
     engine = _engine(MiniMaxH3Engine, tiny_h3, tmp_path, engine_quantize="int8",
                      engine_quantize_text_encoder=True)  # fmt: skip
     image = write_image(tmp_path / "face.png", studio_figure(96, 64))
-    ref = DecodedReference(ReferenceKind.IMAGE, ReferenceRole.REFERENCE, 1, image)
+    ref = local_ref(ReferenceKind.IMAGE, ReferenceRole.REFERENCE, 1, image)
     _renders(engine, _request("default", ref, prompt="@Image1 waves"))
     pipe = engine.pipeline()
     assert quantized_linear_count(pipe.transformer_ref) == _linears(pipe.transformer_ref)
@@ -143,9 +144,9 @@ def test_first_block_cache_is_refused_where_diffusers_lacks_it(
         _renders(engine)
 
 
-def _face(tmp_path: Path) -> DecodedReference:
+def _face(tmp_path: Path) -> StoredReference:
     image = write_image(tmp_path / "face.png", studio_figure(96, 64))
-    return DecodedReference(ReferenceKind.IMAGE, ReferenceRole.REFERENCE, 1, image)
+    return local_ref(ReferenceKind.IMAGE, ReferenceRole.REFERENCE, 1, image)
 
 
 def test_taylorseer_cache_on_ltx2_and_minimax_h3(

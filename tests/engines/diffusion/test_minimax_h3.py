@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reelforge.engines.base import DecodedReference, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import RenderRequest
 from reelforge.engines.diffusion.fit import MINIMAX_H3_FRAMES
 from reelforge.engines.diffusion.loading import DiffusionOptions, EngineUnavailable
 from reelforge.engines.diffusion.minimax_h3 import (
@@ -22,16 +23,17 @@ from reelforge.engines.diffusion.minimax_h3 import (
 )
 from reelforge.planning.shots import plan_shots
 from reelforge.spec import ReferenceKind, ReferenceRole
+from tests.media_helpers import local_ref
 
 IMAGE, VIDEO, AUDIO = ReferenceKind.IMAGE, ReferenceKind.VIDEO, ReferenceKind.AUDIO
 
 
 def _ref(kind: ReferenceKind, index: int, role: ReferenceRole = ReferenceRole.REFERENCE,
-         path: Path = Path("/dev/null")) -> DecodedReference:  # fmt: skip
-    return DecodedReference(kind=kind, role=role, index=index, path=path, fps=30.0)
+         path: Path = Path("/dev/null")) -> StoredReference:  # fmt: skip
+    return local_ref(kind=kind, role=role, index=index, path=path, fps=30.0)
 
 
-def _request(prompt: str, *refs: DecodedReference, seconds: int = 5) -> RenderRequest:
+def _request(prompt: str, *refs: StoredReference, seconds: int = 5) -> RenderRequest:
     n = seconds * 24
     images = sum(1 for r in refs if r.kind is IMAGE)
     return RenderRequest(prompt=prompt, plan=plan_shots(prompt, n, 24, images), width=1280,

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from reelforge import codes
-from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.diffusion.fit import fit_frame, retime_indices
 from reelforge.engines.diffusion.loading import (
     DiffusionOptions,
@@ -172,7 +173,7 @@ def plan_segments(
 
 def references_of(
     request: RenderRequest, kind: ReferenceKind, role: ReferenceRole | None = None
-) -> list[DecodedReference]:
+) -> list[StoredReference]:
     refs = sorted(request.refs(kind), key=lambda r: r.index)
     return [r for r in refs if role is None or r.role is role]
 

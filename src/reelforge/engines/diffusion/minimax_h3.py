@@ -47,7 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import reference_soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
@@ -110,7 +111,7 @@ WORKFLOW_TRANSFORMER = {"ref2va": "transformer_ref", "fl2va": "transformer", "t2
 class PlannedReference:
     """One reference as H3 will see it: our (kind, index), H3's kind and its prompt label."""
 
-    ref: DecodedReference
+    ref: StoredReference
     h3_kind: str  # "image" | "video" | "audio"
     label: str  # "<Picture 1>", "<Video 1>", "<Audio 2>"
 
@@ -120,14 +121,14 @@ class H3Plan:
     workflow: str  # "ref2va" | "fl2va" | "t2va"
     prompt: str
     references: tuple[PlannedReference, ...] = ()
-    first_frame: DecodedReference | None = None
-    last_frame: DecodedReference | None = None
+    first_frame: StoredReference | None = None
+    last_frame: StoredReference | None = None
     soundtrack_from_reference: bool = False
-    left_out: tuple[DecodedReference, ...] = ()  # past the model's 12 references in all
+    left_out: tuple[StoredReference, ...] = ()  # past the model's 12 references in all
 
 
 def plan_request(
-    request: RenderRequest, video_has_audio: Callable[[DecodedReference], bool]
+    request: RenderRequest, video_has_audio: Callable[[StoredReference], bool]
 ) -> H3Plan:
     """Which workflow, which references in which order, and the prompt with H3's labels."""
     refs = list(request.references)
@@ -179,8 +180,8 @@ def plan_request(
 
 
 def fit_references(
-    ordered: list[DecodedReference], prompt: str
-) -> tuple[list[DecodedReference], list[DecodedReference]]:
+    ordered: list[StoredReference], prompt: str
+) -> tuple[list[StoredReference], list[StoredReference]]:
     """At most MAX_TOTAL (12) references, as the model takes: a full Seedance request (9 images,
     3 videos, 3 audio = 15) loses the ones the prompt does not mention, last in request order
     first; only then mentioned ones, again from the end. Returns (kept in order, left out)."""
@@ -197,7 +198,7 @@ def fit_references(
 
 
 def rewrite_mentions(
-    prompt: str, planned: list[PlannedReference], left_out: list[DecodedReference] | None = None
+    prompt: str, planned: list[PlannedReference], left_out: list[StoredReference] | None = None
 ) -> str:
     """`@Image1` / `[Image 1]` -> the H3 label that reference got; a left-out reference's mention
     becomes plain words ("image 9"); unknown mentions stay."""
@@ -464,7 +465,7 @@ class MiniMaxH3Engine(DiffusionEngine):
 def to_h3_reference(
     planned: PlannedReference, gw: int, gh: int, audio_rate: int = AUDIO_RATE
 ) -> Any:
-    """A DecodedReference as the diffusers dataclass, decoded by our media layer: a video keeps
+    """A StoredReference as the diffusers dataclass, decoded by our media layer: a video keeps
     its fps; sound is resampled to the audio VAE's rate here (the pipeline would need torchaudio
     for it)."""
     import torch
@@ -519,7 +520,7 @@ def _tail_reference(frames: np.ndarray) -> Any:
     return MiniMaxH3VideoReference(frames=np.ascontiguousarray(tail), fps=float(NATIVE_FPS))
 
 
-def _has_audio(ref: DecodedReference) -> bool:
+def _has_audio(ref: StoredReference) -> bool:
     if ref.kind is not ReferenceKind.VIDEO:
         return False
     from reelforge.media.probe import probe_media

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from reelforge.engines.base import DecodedReference, Rendering, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import Rendering, RenderRequest
 from reelforge.engines.diffusion.audio import TextToAudio, audio_steps, soundtrack
 from reelforge.engines.diffusion.common import (
     DiffusionEngine,
@@ -271,7 +272,7 @@ def _bounded(image: np.ndarray, longest: int) -> np.ndarray:
     return fit_frame(image, max(1, round(w * scale)), max(1, round(h * scale)))
 
 
-def _video_at(ref: DecodedReference, gw: int, gh: int, seconds: float) -> np.ndarray:
+def _video_at(ref: StoredReference, gw: int, gh: int, seconds: float) -> np.ndarray:
     """A reference video decoded, retimed to 16 fps and fitted to the canvas (at most `seconds`)."""
     from reelforge.media.decode import iter_video_frames
 

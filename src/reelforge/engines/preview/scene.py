@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from reelforge.engines.base import DecodedReference, RenderRequest
+from reelforge.core.references import StoredReference
+from reelforge.engines.base import RenderRequest
 from reelforge.engines.preview.actions import Pose, Stage, headroom, max_scale, pose_at
 from reelforge.engines.preview.backdrop import gradient_backdrop, prompt_colours, studio_colours
 from reelforge.engines.preview.camera import (
@@ -410,7 +411,7 @@ def _label(key: tuple[object, ...]) -> str:
     return str(kind)
 
 
-def _plate_videos(request: RenderRequest) -> list[DecodedReference]:
+def _plate_videos(request: RenderRequest) -> list[StoredReference]:
     """Reference videos that are plates: those no shot uses as a motion source."""
     motion = {s.motion_video for s in request.plan.shots}
     return sorted(
@@ -535,7 +536,7 @@ def _paste(dst: np.ndarray, src: np.ndarray, ox: int, oy: int) -> None:
 
 
 def _video_plate(
-    ref: DecodedReference, fps: int, look: Look, extent: tuple[float, float], max_zoom: float
+    ref: StoredReference, fps: int, look: Look, extent: tuple[float, float], max_zoom: float
 ) -> VideoPlate:
     vw, vh, vfps = ref.width, ref.height, ref.fps
     if vw is None or vh is None or vfps is None:
