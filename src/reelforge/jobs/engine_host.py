@@ -230,10 +230,11 @@ class _ProcessHost:
         self._closing = True
         if self._lock.acquire(blocking=False):
             try:
-                if self._procs is not None:
+                procs, self._procs = self._procs, None
+                if procs is not None:
                     with contextlib.suppress(OSError):
-                        self._procs.conn.send(STOP)
-                self._kill()
+                        procs.conn.send(STOP)
+                    procs.stop(grace=2.0)  # idle: it leaves its loop (a group: every rank)
             finally:
                 self._lock.release()
         else:

@@ -185,9 +185,14 @@ class EngineProcesses:
             if proc.is_alive():
                 proc.terminate()
 
-    def stop(self) -> None:
-        """Terminate every process (kill what does not end in 2 s) and close the pipe."""
+    def stop(self, grace: float = 0.0) -> None:
+        """Close the pipe (a process, or rank 0 and through its broadcast every rank, leaves its
+        loop when it reads the end), give the processes `grace` seconds to end by themselves,
+        then terminate them (and kill what does not end in 2 s)."""
         self.conn.close()
+        deadline = time.monotonic() + grace
+        for proc in self._procs:
+            proc.join(timeout=max(0.0, deadline - time.monotonic()))
         self.terminate()
         for proc in self._procs:
             proc.join(timeout=2)
