@@ -234,7 +234,7 @@ class _ProcessHost:
                 if procs is not None:
                     with contextlib.suppress(OSError):
                         procs.conn.send(STOP)
-                    procs.stop(grace=2.0)  # idle: it leaves its loop (a group: every rank)
+                    procs.stop(grace=procs.stop_grace)
             finally:
                 self._lock.release()
         else:

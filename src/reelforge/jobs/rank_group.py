@@ -159,6 +159,12 @@ class EngineProcesses:
         the same point, is the job's)."""
         return 0.0 if self.ranks == 1 else 0.5
 
+    @property
+    def stop_grace(self) -> float:
+        """How long an idle group may take to end by itself after a stop (rank 0 broadcasts it;
+        each rank leaves the process group cleanly); a single process is terminated at once."""
+        return 0.0 if self.ranks == 1 else 2.0
+
     def failure(self, wait: float = 0.0, *, errors: bool = True) -> str | None:
         """Why the engine cannot go on: a process ended (waiting up to `wait` seconds for one
         to); None while every process runs. `errors=False` passes over ranks that ended on an
