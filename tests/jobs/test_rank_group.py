@@ -127,6 +127,8 @@ def test_rank_0_writes_the_video_of_both_ranks(
         "last_frame.png", "spritesheet.jpg", "thumbnail.jpg", "video.mp4",
     ]  # fmt: skip
     assert progress[-1] == 1.0
+    # Rank 1 writes its last frame's line after the all_reduce rank 0's answer may overtake.
+    _wait_until(lambda: _report(reports, "first", 1)["frames"] == 12, timeout=5)
     ranks = [_report(reports, "first", r) for r in (0, 1)]
     assert [r["rank"] for r in ranks] == [0, 1]
     for r in ranks:  # both got the same request and met in the same collectives
@@ -153,6 +155,7 @@ def test_cancel_stops_every_rank_at_the_same_frame(
     thread.join(timeout=10)
     assert isinstance(outcome.get("error"), EngineCanceled)
     assert time.monotonic() - t0 < 2.0
+    _wait_until(lambda: _report(reports, "slow-cancel", 1)["canceled_at"] is not None, 5)
     stopped = [_report(reports, "slow-cancel", r)["canceled_at"] for r in (0, 1)]
     assert stopped[0] is not None and stopped[0] == stopped[1] < 60
     assert not (tmp_path / "c" / "video.mp4").exists()
