@@ -226,10 +226,12 @@ def _rank_main(
     built: bytes,
     parent_pid: int,
 ) -> None:
+    # No LOCAL_RANK: libraries take it for a device index, and each rank sees only cuda:0.
     os.environ.update(
-        RANK=str(rank), WORLD_SIZE=str(plan.ranks), LOCAL_RANK=str(rank),
-        LOCAL_WORLD_SIZE=str(plan.ranks), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
-    )  # fmt: skip
+        RANK=str(rank), WORLD_SIZE=str(plan.ranks), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
+    for name in ("LOCAL_RANK", "LOCAL_WORLD_SIZE"):
+        os.environ.pop(name, None)
     if plan.gpus is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = plan.gpus[rank]  # before torch starts CUDA
     inherit_logging()
