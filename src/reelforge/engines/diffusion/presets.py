@@ -123,6 +123,9 @@ LEVERS: tuple[Lever, ...] = (
     Lever("engine_context_parallel", ("none", "ulysses", "ring"),
           "split one video's sequence across the GPUs of the job's rank group "
           "(engine_ranks_per_job)", on_cpu=False),
+    Lever("engine_ranks_per_job", ("1", "2", "4", "8"),
+          "processes, one GPU each, that render one job together (with engine_context_parallel; "
+          "the group mechanism is CPU-tested, the parallel run is GPU only)", on_cpu=False),
 )  # fmt: skip
 
 
