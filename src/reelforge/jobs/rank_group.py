@@ -163,7 +163,7 @@ class EngineProcesses:
     def stop_grace(self) -> float:
         """How long an idle group may take to end by itself after a stop (rank 0 broadcasts it;
         each rank leaves the process group cleanly); a single process is terminated at once."""
-        return 0.0 if self.ranks == 1 else 2.0
+        return 0.0 if self.ranks == 1 else 5.0
 
     def failure(self, wait: float = 0.0, *, errors: bool = True) -> str | None:
         """Why the engine cannot go on: a process ended (waiting up to `wait` seconds for one
@@ -260,6 +260,8 @@ def _rank_main(
         log.exception("rank %d of an engine's rank group failed", rank)
         logging.shutdown()
         os._exit(RANK_ERROR_EXIT)
+    logging.shutdown()
+    os._exit(0)  # stopped: skip tearing the interpreter down with torch loaded (seconds)
 
 
 class CollectiveCancel:
