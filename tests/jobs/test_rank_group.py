@@ -201,7 +201,7 @@ def test_an_error_on_every_rank_is_rank_0s_and_ends_the_group(
 
 def test_close_stops_every_rank(hosts: EngineHosts, tmp_path: Path) -> None:
     _render(hosts, _request("before-close", 6), tmp_path)  # a new group, after the error
-    ranks = [p for p in multiprocessing.active_children() if p.name.startswith("reelforge-engine")]
+    ranks = [p for p in multiprocessing.active_children() if p.name in _rank_processes()]
     assert len(ranks) == 2
     hosts.close()
     # Rank 0 broadcast the stop: both left their loops and ended cleanly.
