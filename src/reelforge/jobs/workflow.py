@@ -196,6 +196,10 @@ class JobWorkflows:
             "run_migrations": run_migrations,
             # reelforge waits on no DBOS events, so no connection is kept LISTENing for them.
             "use_listen_notify": False,
+            # The poller of DBOS events sleeps this long between looks (it queries nothing while
+            # nobody waits, as here) and a stop waits for its sleep: 1 s by default, which every
+            # shutdown (and each test app) paid.
+            "notification_listener_polling_interval_sec": 0.1,
         }
         if system_database_url.startswith("sqlite"):
             self._dbos_engine = dbos_sqlite_engine(system_database_url)
