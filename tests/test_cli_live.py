@@ -11,16 +11,17 @@ from pathlib import Path
 import av
 import pytest
 
+from reelforge.media.alpha import read_alpha
 from tests.conftest import ADMIN_KEY
 from tests.live import free_port, start_service
 
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     port = free_port()
-    proc = start_service(tmp_path / "data", port, DEFAULT_MODEL="ok")
+    proc = start_service(tmp_path_factory.mktemp("cli") / "data", port, DEFAULT_MODEL="ok")
     yield f"http://127.0.0.1:{port}"
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
@@ -58,6 +59,25 @@ def test_keys_submit_wait_download(server: str, tmp_path: Path) -> None:
     assert revoked.returncode == 0
     denied = _cli(server, "status", video["id"], key=user_key)
     assert denied.returncode == 1 and "invalid or revoked" in denied.stderr
+
+
+def test_submit_alpha_downloads_a_transparent_webm(server: str, tmp_path: Path) -> None:
+    sub = _cli(server, "submit", "--prompt", "a red ball", "--model", "preview", "--seconds", "1",
+               "--resolution", "480p", "--alpha", "--codec", "vp9", "--wait", "--json")  # fmt: skip
+    assert sub.returncode == 0, sub.stderr
+    video = json.loads(sub.stdout[sub.stdout.index("{") :])
+    assert (video["alpha"], video["codec"], video["container"]) == (True, "vp9", "webm")
+    out = tmp_path / "v.webm"
+    dl = _cli(server, "download", video["id"], "-o", str(out))
+    assert dl.returncode == 0, dl.stderr
+    with av.open(str(out)) as c:
+        stream = c.streams.video[0]
+        assert c.format.name.startswith("matroska,webm") and stream.codec_context.name == "vp9"
+        # FFmpeg's native VP9 decoder drops the alpha plane; WebM marks it in the track's tags.
+        assert stream.metadata.get("alpha_mode") == "1"
+    frames = list(read_alpha(out))
+    assert len(frames) == 24
+    assert frames[12][:8, :, 3].max() <= 16  # the background is transparent
 
 
 def test_models_lists_the_engines_and_why_one_is_not_ready(server: str) -> None:

@@ -152,6 +152,13 @@ CodecOpt = Annotated[Codec | None, typer.Option("--codec")]
 SeedOpt = Annotated[int | None, typer.Option("--seed")]
 NoAudioOpt = Annotated[bool, typer.Option("--no-audio", help="Render a silent video.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name or alias.")]
+AlphaOpt = Annotated[
+    bool,
+    typer.Option(
+        "--alpha",
+        help="The subjects on a transparent background (with --codec prores_4444 or vp9).",
+    ),
+]
 
 
 def _print_version(value: bool) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from reelforge.cli.base import (
     VARIANTS,
+    AlphaOpt,
     AspectOpt,
     AudioOpt,
     CodecOpt,
@@ -62,13 +63,7 @@ def generate(
     seed: SeedOpt = None,
     no_audio: NoAudioOpt = False,
     model: ModelOpt = None,
-    alpha: Annotated[
-        bool,
-        typer.Option(
-            "--alpha",
-            help="The subjects on a transparent background (with --codec prores_4444 or vp9).",
-        ),
-    ] = False,
+    alpha: AlphaOpt = False,
 ) -> None:
     """Render one video locally, without a server."""
     secs = seconds_value(seconds)
@@ -128,6 +123,7 @@ def submit(
     seed: SeedOpt = None,
     no_audio: NoAudioOpt = False,
     model: ModelOpt = None,
+    alpha: AlphaOpt = False,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the job ends.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Video object.")] = False,
@@ -142,6 +138,7 @@ def submit(
             resolution=resolution.value if resolution else None,
             aspect_ratio=aspect_ratio.value if aspect_ratio else None,
             codec=codec.value if codec else None,
+            alpha=alpha or None,
             images=image or [],
             videos=video or [],
             audios=audio or [],

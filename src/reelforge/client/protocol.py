@@ -139,6 +139,7 @@ class RequestOptions(TypedDict, total=False):
     generate_audio: bool | None
     seed: int | None
     codec: str | None
+    alpha: bool | None
     return_last_frame: bool | None
     webhook_url: str | None
     webhook_progress: bool | None
@@ -156,7 +157,7 @@ class CreateOptions(RequestOptions, total=False):
 
 _BODY_FIELDS = (
     "model", "seconds", "resolution", "aspect_ratio", "size", "generate_audio", "seed",
-    "codec", "return_last_frame", "webhook_url", "webhook_progress", "end_user_id",
+    "codec", "alpha", "return_last_frame", "webhook_url", "webhook_progress", "end_user_id",
     "execution_expires_after",
 )  # fmt: skip
 

@@ -94,6 +94,20 @@ class Video:
     def seed(self) -> int | None:
         return _int(self.raw.get("seed"))
 
+    @property
+    def codec(self) -> str | None:
+        return _str(self.raw.get("codec"))
+
+    @property
+    def alpha(self) -> bool:
+        """A transparent background (ProRes 4444 in .mov or VP9 in .webm)."""
+        return bool(self.raw.get("alpha"))
+
+    @property
+    def container(self) -> str | None:
+        """The video file's container: mp4, mov or webm (name a download after it)."""
+        return _str(self.raw.get("container"))
+
 
 @dataclass(frozen=True)
 class VideoList:
