@@ -19,6 +19,22 @@ from reelforge.errors import Conflict, NotFound, RateLimited
 from reelforge.platform.credits import Credits
 from reelforge.store.tables import api_keys, idempotency_keys, jobs
 
+# The statements of every create, built once (building them cost more than running them).
+_KEY = sa.select(api_keys).where(api_keys.c.id == sa.bindparam("key_id"))
+_KEY_LOCKED = _KEY.with_for_update()
+_CREATED_SINCE = (
+    sa.select(sa.func.count())
+    .select_from(jobs)
+    .where(jobs.c.owner_key_id == sa.bindparam("key_id"), jobs.c.created_at > sa.bindparam("since"))
+)
+_ACTIVE = (
+    sa.select(sa.func.count())
+    .select_from(jobs)
+    .where(
+        jobs.c.owner_key_id == sa.bindparam("key_id"), jobs.c.status.in_([s.value for s in ACTIVE])
+    )
+)
+
 
 @dataclass(frozen=True)
 class AdmissionLimits:
@@ -58,8 +74,7 @@ class Admission:
         self, conn: sa.Connection, t: AdmissionTicket, *, dry_run: bool = False
     ) -> str | None:
         now = self._clock()
-        select_key = sa.select(api_keys).where(api_keys.c.id == t.key_id)
-        key_row = conn.execute(select_key if dry_run else select_key.with_for_update()).first()
+        key_row = conn.execute(_KEY if dry_run else _KEY_LOCKED, {"key_id": t.key_id}).first()
         if key_row is None:
             raise NotFound("the API key no longer exists")
         key = key_row._mapping
@@ -68,11 +83,9 @@ class Admission:
             if replay is not None:
                 return replay
         per_minute = key["creates_per_minute"] or self._limits.creates_per_minute
-        window = (jobs.c.owner_key_id == t.key_id, jobs.c.created_at > now - 60)
-        recent = conn.execute(
-            sa.select(sa.func.count()).select_from(jobs).where(*window)
-        ).scalar_one()  # fmt: skip
+        recent = conn.execute(_CREATED_SINCE, {"key_id": t.key_id, "since": now - 60}).scalar_one()
         if recent >= per_minute:
+            window = (jobs.c.owner_key_id == t.key_id, jobs.c.created_at > now - 60)
             # The create that has to leave the one-minute window before another fits.
             oldest = conn.execute(
                 sa.select(jobs.c.created_at).where(*window)
@@ -84,11 +97,7 @@ class Admission:
                 retry_after=retry, code=codes.RATE_LIMITED_CREATES_PER_MINUTE,
             )  # fmt: skip
         max_active = key["max_active_jobs"] or self._limits.max_active_jobs
-        active = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(jobs)
-            .where(jobs.c.owner_key_id == t.key_id, jobs.c.status.in_([s.value for s in ACTIVE]))
-        ).scalar_one()  # fmt: skip
+        active = conn.execute(_ACTIVE, {"key_id": t.key_id}).scalar_one()
         if active >= max_active:
             raise RateLimited(
                 f"this key has {active} videos queued or running; at most {max_active} at once",

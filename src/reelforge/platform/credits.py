@@ -24,6 +24,15 @@ def day_start(now: float) -> float:
     return now - now % DAY
 
 
+# Built once: every create writes a ledger entry (statements cost more to build than to run).
+_LEDGER_ENTRY = ledger.insert()
+_ADD_TO_BALANCE = (
+    api_keys.update()
+    .where(api_keys.c.id == sa.bindparam("key_id"), api_keys.c.balance.is_not(None))
+    .values(balance=api_keys.c.balance + sa.bindparam("amount"))
+)
+
+
 class Credits:
     def __init__(
         self, engine: sa.Engine, prices: PriceTable, clock: Callable[[], float] = time.time
@@ -151,12 +160,7 @@ class Credits:
         now: float,
     ) -> None:  # fmt: skip
         conn.execute(
-            ledger.insert().values(
-                key_id=key_id, job_id=job_id, kind=kind, amount=amount, created_at=now
-            )
+            _LEDGER_ENTRY,
+            {"key_id": key_id, "job_id": job_id, "kind": kind, "amount": amount, "created_at": now},
         )
-        conn.execute(
-            api_keys.update()
-            .where(api_keys.c.id == key_id, api_keys.c.balance.is_not(None))
-            .values(balance=api_keys.c.balance + amount)
-        )
+        conn.execute(_ADD_TO_BALANCE, {"key_id": key_id, "amount": amount})

@@ -103,6 +103,23 @@ def job_from_row(row: sa.Row[tuple[object, ...]]) -> Job:
     )
 
 
+def _queue_positions() -> sa.Select[Any]:
+    ahead = jobs.alias("ahead")
+    position = (
+        sa.select(sa.func.count())
+        .select_from(ahead)
+        .where(ahead.c.status == JobStatus.QUEUED.value, ahead.c.created_at < jobs.c.created_at)
+        .scalar_subquery()
+    )
+    return sa.select(jobs.c.id, position).where(jobs.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+# Built once: building this statement (an alias and a correlated subquery) cost more than
+# running it, on every create (the Video object of a queued job has its position).
+_QUEUE_POSITIONS = _queue_positions()
+_INSERT_JOB = jobs.insert()
+
+
 class JobRepository:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -120,23 +137,24 @@ class JobRepository:
                         raise RuntimeError(f"idempotent replay of a missing job {existing}")
                     return job_from_row(row)
             conn.execute(
-                jobs.insert().values(
-                    id=job.id,
-                    owner_key_id=job.owner_key_id,
-                    status=job.status.value,
-                    stage=job.stage.value,
-                    progress=job.progress,
-                    model=job.model,
-                    engine=job.resolved.label,
-                    spec=_spec_json(job),
-                    created_at=job.created_at,
-                    updated_at=job.updated_at,
-                    expires_at=job.expires_at,
-                    cancel_requested=False,
-                    deleted=False,
-                    hold_amount=job.hold_amount,
-                    end_user_id=job.end_user_id,
-                )
+                _INSERT_JOB,
+                {
+                    "id": job.id,
+                    "owner_key_id": job.owner_key_id,
+                    "status": job.status.value,
+                    "stage": job.stage.value,
+                    "progress": job.progress,
+                    "model": job.model,
+                    "engine": job.resolved.label,
+                    "spec": _spec_json(job),
+                    "created_at": job.created_at,
+                    "updated_at": job.updated_at,
+                    "expires_at": job.expires_at,
+                    "cancel_requested": False,
+                    "deleted": False,
+                    "hold_amount": job.hold_amount,
+                    "end_user_id": job.end_user_id,
+                },
             )
         return job
 
@@ -228,17 +246,8 @@ class JobRepository:
         whole page, each position an index range count (`ix_jobs_status_created`)."""
         if not queued:
             return {}
-        ahead = jobs.alias("ahead")
-        position = (
-            sa.select(sa.func.count())
-            .select_from(ahead)
-            .where(ahead.c.status == JobStatus.QUEUED.value, ahead.c.created_at < jobs.c.created_at)
-            .scalar_subquery()
-        )
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(jobs.c.id, position).where(jobs.c.id.in_([j.id for j in queued]))
-            ).all()
+            rows = conn.execute(_QUEUE_POSITIONS, {"ids": [j.id for j in queued]}).all()
         return {job_id: int(n) for job_id, n in rows}
 
     def cancel_requested(self, job_id: str) -> bool:
