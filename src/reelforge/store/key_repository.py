@@ -47,6 +47,10 @@ def _record(row: sa.Row[tuple[object, ...]], box: SecretBox | None = None) -> Ap
     )
 
 
+# Every authenticated request looks its key up: the statement is built once.
+_BY_HASH = sa.select(api_keys).where(api_keys.c.key_hash == sa.bindparam("key_hash"))
+
+
 class KeyRepository:
     def __init__(self, engine: sa.Engine, box: SecretBox | None = None) -> None:
         self._engine = engine
@@ -79,7 +83,7 @@ class KeyRepository:
 
     def by_hash(self, key_hash: str) -> ApiKeyRecord | None:
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
+            row = conn.execute(_BY_HASH, {"key_hash": key_hash}).first()
         return _record(row, self._box) if row else None
 
     def by_id(self, key_id: str) -> ApiKeyRecord | None:
