@@ -184,7 +184,8 @@ class Settings(DiffusionSettings, StorageSettings, BaseSettings):
     )
     prices: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {"default": dict(DEFAULT_PRICES)},
-        description='per output second: {"<engine>" or "default": {"480p", "720p", "1080p"}}',
+        description='per output second: {"<engine>" or "default": {"480p", "720p", "1080p", '
+        '"2160p"}}; without "2160p" a table prices it at 4 x its "1080p"',
     )
     price_currency: str = "USD"
     default_key_balance: float | None = Field(
