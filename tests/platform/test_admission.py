@@ -12,6 +12,7 @@ from reelforge.api.app import create_app
 from reelforge.platform.moderation import Verdict
 from tests.conftest import ADMIN_KEY, make_settings, wait_terminal
 from tests.fixtures.engines.basic import fixture_registry
+from tests.intake.media import image_bytes
 
 BODY = {"prompt": "x", "seconds": 1, "size": "854x480"}
 
@@ -50,6 +51,33 @@ def test_same_idempotency_key_with_other_body_is_409(client: TestClient) -> None
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "conflict.idempotency_key"
     assert other.headers["x-should-retry"] == "false"
+    wait_terminal(client, first.json()["id"])
+
+
+def test_a_retry_that_uploaded_the_same_file_again_is_the_same_request(
+    client: TestClient,
+) -> None:
+    """An SDK that lost its file cache uploads the reference again (a new file id) before it
+    retries the create with the same Idempotency-Key: the same bytes are the same request."""
+    png = image_bytes()
+    ids = [
+        client.post("/v1/files", files={"file": ("a.png", png, "image/png")}).json()["id"]
+        for _ in range(2)
+    ]
+    assert ids[0] != ids[1]
+    headers = {"Idempotency-Key": "reuploaded"}
+
+    def create(file_id: str, prompt: str = "@Image1 waves") -> Any:
+        body = {**BODY, "prompt": prompt, "references": [{"type": "image", "file_id": file_id}]}
+        return client.post("/v1/videos", json=body, headers=headers)
+
+    first = create(ids[0])
+    assert first.status_code == 202
+    again = create(ids[1])
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    other = create(ids[1], prompt="@Image1 jumps")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "conflict.idempotency_key"
+    assert len(client.get("/v1/videos").json()["data"]) == 1
     wait_terminal(client, first.json()["id"])
 
 

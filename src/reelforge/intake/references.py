@@ -160,6 +160,21 @@ class ReferenceIntake:
             if file_id is not None:
                 self._from_file(owner_key_id, file_id, ref.kind, Where.ref(i))
 
+    def by_content(self, owner_key_id: str, refs: Sequence[ReferenceInput]) -> list[ReferenceInput]:
+        """`refs` with each uploaded file this key has named by its content hash instead of its
+        id (`file_id="sha256:..."`), so that an idempotent retry that uploaded the same bytes
+        again (a new file id) is the same request. Nothing is fetched; other references as they
+        are."""
+        named: list[ReferenceInput] = []
+        for ref in refs:
+            value = ref.file_id or ref.url
+            file_id = file_id_of(value) if ref.data is None and value else None
+            rec = self._files.get(file_id, owner_key_id) if file_id is not None else None
+            named.append(
+                replace(ref, file_id="sha256:" + rec.sha256, url=None) if rec is not None else ref
+            )
+        return named
+
     def store_bytes(
         self,
         data: bytes,

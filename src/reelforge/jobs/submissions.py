@@ -173,6 +173,14 @@ class Submissions:
 
     # ---- creating ----------------------------------------------------------------------
 
+    def _fingerprint(self, owner_key_id: str, spec: GenerationSpec) -> str:
+        """The request as an idempotent retry must repeat it; an uploaded reference counts by
+        its bytes, not by its file id (a retry may have uploaded them again)."""
+        if not spec.references:
+            return spec_fingerprint(spec)
+        named = self._intake.by_content(owner_key_id, spec.references)
+        return spec_fingerprint(replace(spec, references=tuple(named)))
+
     @timed_create
     def submit(
         self,
@@ -187,7 +195,7 @@ class Submissions:
         key with another request is a 409. `check_price` sees the priced request before it is
         admitted and may raise to refuse it (a batch's `max_cost`: `jobs.batches`)."""
         _check_idempotency_key(idempotency_key)
-        request_hash = spec_fingerprint(spec) if idempotency_key else None
+        request_hash = self._fingerprint(owner_key_id, spec) if idempotency_key else None
         resolved = self.validate(spec)
         if self._admission is not None and spec.references:
             # Refuse (or replay) before fetching references: a refused or replayed request
