@@ -44,6 +44,7 @@ from reelforge.logs import install_access_log_redaction, json_logging
 from reelforge.platform.keys import check_key_format
 from reelforge.platform.metrics import StoreGauges
 from reelforge.platform.moderation import ModerationPolicy
+from reelforge.platform.usage import UsageReports
 from reelforge.runtime import Background, build_runtime
 from reelforge.settings import Settings
 from reelforge.storage.signing import MIN_SECRET_BYTES
@@ -131,7 +132,8 @@ def create_app(
                 jobs=runtime.jobs, submissions=runtime.submissions, views=runtime.views,
                 keys=runtime.keys, intake=runtime.intake, files=runtime.files,
                 credits=runtime.credits, prices=runtime.prices, webhooks=runtime.webhooks,
-                downloads=Downloads(runtime.storage, runtime.signer), database=runtime.database,
+                downloads=Downloads(runtime.storage, runtime.signer),
+                usage=UsageReports(runtime.database),
                 health=background.health,
                 models=runtime.directory, batches=runtime.batches,
             )  # fmt: skip

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from reelforge.intake.references import ReferenceIntake
@@ -23,6 +22,7 @@ from reelforge.jobs.views import JobViews
 from reelforge.platform.credits import Credits
 from reelforge.platform.keys import KeyRing, Scope, require_scope
 from reelforge.platform.pricing import PriceTable
+from reelforge.platform.usage import UsageReports
 from reelforge.platform.webhooks import WebhookDispatcher
 from reelforge.storage.base import Storage
 from reelforge.storage.signing import UrlSigner
@@ -80,7 +80,7 @@ WebhooksDep = Annotated[WebhookDispatcher, Depends(_service("webhooks", WebhookD
 DownloadsDep = Annotated[Downloads, Depends(_service("downloads", Downloads))]
 ModelsDep = Annotated[ModelDirectory, Depends(_service("models", ModelDirectory))]
 BatchesDep = Annotated[BatchService, Depends(_service("batches", BatchService))]
-DatabaseDep = Annotated[sa.Engine, Depends(_service("database", sa.Engine))]
+UsageDep = Annotated[UsageReports, Depends(_service("usage", UsageReports))]
 HealthDep = Annotated[HealthProbe, Depends(_service("health", HealthProbe))]
 
 

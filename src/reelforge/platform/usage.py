@@ -11,6 +11,18 @@ from reelforge.store.tables import jobs
 GroupBy = Literal["day", "model", "end_user_id"]
 
 
+class UsageReports:
+    """`GET /v1/usage` reads through this (routes never hold the database)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def for_key(
+        self, key_id: str, *, group_by: GroupBy, start: float, end: float
+    ) -> list[dict[str, Any]]:
+        return usage_report(self._engine, key_id, group_by=group_by, start=start, end=end)
+
+
 def usage_report(
     engine: sa.Engine, key_id: str, *, group_by: GroupBy, start: float, end: float
 ) -> list[dict[str, Any]]:

@@ -8,16 +8,16 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from reelforge.api.deps import DatabaseDep, PricesDep, ReadKey
+from reelforge.api.deps import PricesDep, ReadKey, UsageDep
 from reelforge.errors import InvalidRequest
-from reelforge.platform.usage import GroupBy, usage_report
+from reelforge.platform.usage import GroupBy
 
 router = APIRouter(prefix="/v1/usage", tags=["usage"])
 
 
 @router.get("", summary="Usage of the calling key")
 def usage(
-    database: DatabaseDep,
+    reports: UsageDep,
     prices: PricesDep,
     key: ReadKey,
     group_by: GroupBy = "day",
@@ -29,7 +29,7 @@ def usage(
             raise InvalidRequest(f"{name} must be a finite number of unix seconds", param=name)
     end_ts = end if end is not None else time.time() + 1
     start_ts = start if start is not None else end_ts - 30 * 86_400
-    data = usage_report(database, key.id, group_by=group_by, start=start_ts, end=end_ts)
+    data = reports.for_key(key.id, group_by=group_by, start=start_ts, end=end_ts)
     return {
         "object": "usage",
         "group_by": group_by,
