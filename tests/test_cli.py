@@ -92,3 +92,27 @@ def test_admin_key_file_is_used_and_network_errors_are_one_line(tmp_path: Path) 
     result = runner.invoke(app, ["--url", "http://127.0.0.1:9", "status", "video_1"])
     assert result.exit_code == 1
     assert "cannot reach http://127.0.0.1:9" in result.output
+
+
+def test_generate_applies_the_servers_moderation_to_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`reelforge generate` checks a reference against the content policy a create would, before
+    rendering anything."""
+    import hashlib
+
+    from tests.intake.media import image_bytes
+
+    image = tmp_path / "face.png"
+    image.write_bytes(image_bytes())
+    policy = tmp_path / "policy.txt"
+    policy.write_text(f"reference:sha256:{hashlib.sha256(image.read_bytes()).hexdigest()}\n")
+    monkeypatch.setenv("REELFORGE_MODERATION_PATTERNS_FILE", str(policy))
+    out = tmp_path / "out.mp4"
+    result = runner.invoke(
+        app, ["generate", "--prompt", "@Image1 waves", "--image", str(image), "-o", str(out),
+              "--seconds", "1", "--resolution", "480p", "--model", "preview"],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "references[0]" in result.output and "content policy" in result.output
+    assert not out.exists()

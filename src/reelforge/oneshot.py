@@ -1,8 +1,9 @@
 """`reelforge generate`: render one request to a file, no server, no database.
 
-The same checks as a create (request rules, the engine's limits) and the same render path as
-the job workflow (`plan_video` -> `build_render_request` -> `render_video`), on a job that lives
-only in memory.
+The same checks as a create (request rules, the engine's limits, the reference limits, the
+moderation policy of prompt, references and output) and the same render path as the job
+workflow (`plan_video` -> `build_render_request` -> `render_video`), on a job that lives only in
+memory.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from reelforge.intake.limits import Limits
 from reelforge.intake.local import local_reference
 from reelforge.jobs.render import build_render_request, plan_video, render_video
 from reelforge.jobs.submissions import ModelCatalog, choose_aspect, validate_request
-from reelforge.platform.moderation import enforce_prompt, open_policy
+from reelforge.platform.moderation import (
+    enforce_output,
+    enforce_prompt,
+    enforce_references,
+    open_policy,
+)
 from reelforge.settings import Settings
 from reelforge.spec import FPS, GenerationSpec, ReferenceKind, output_size
 
@@ -57,10 +63,12 @@ def generate_file(
     limits = settings.limits.to_limits()
     # The checks of a create (no webhook here: its URL is not contacted) and its prompt policy.
     resolved = validate_request(spec, models, limits, _no_callbacks)
-    enforce_prompt(open_policy(settings.moderation_patterns_file), spec.prompt)
+    policy = open_policy(settings.moderation_patterns_file)
+    enforce_prompt(policy, spec.prompt)
     with tempfile.TemporaryDirectory(prefix="reelforge-generate-") as tmp_name:
         tmp = Path(tmp_name)
         refs = _probed_references(spec, tmp, limits)
+        enforce_references(policy, [(i, r.kind.value, r.sha256) for i, r in enumerate(refs)])
         aspect = choose_aspect(spec.aspect_ratio, [(r.kind, r.width, r.height) for r in refs])
         width, height = spec.size or output_size(spec.resolution, aspect)
         now = time.time()
@@ -81,6 +89,7 @@ def generate_file(
             progress=progress or (lambda _f: None),
             cancel=_NeverCanceled(),
         )
+        enforce_output(policy, files.video, files.thumbnail)
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(files.video), str(output))
     return output
