@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelforge.core.job import JobStatus
+from reelforge.jobs.submissions import PreparedRequest
 from reelforge.jobs.views import JobView, video_fields
 
 NATIVE_STATUS = {
@@ -39,3 +40,27 @@ def video_object(view: JobView) -> dict[str, Any]:
         # What the delivered video measures against that plan (null until measured).
         "quality": job.quality,
     }
+
+
+def quote_object(prepared: PreparedRequest) -> dict[str, Any]:
+    """`POST /v1/videos/quote`: what a create of the same request would deliver and bill."""
+    spec = prepared.spec
+    return {
+        "object": "video.quote",
+        "model": spec.model,
+        "engine": prepared.resolved.label,
+        "size": f"{prepared.width}x{prepared.height}",
+        "resolution": spec.resolution.value,
+        "aspect_ratio": prepared.aspect_ratio.value,
+        "seconds": spec.seconds if spec.seconds is not None else "auto",
+        "billed_seconds": prepared.billed_seconds,
+        "cost": prepared.cost,
+        "currency": prepared.currency,
+        "warnings": [w.to_dict() for w in prepared.warnings],
+        "references": [
+            {"type": r.kind.value, "role": r.role.value, "index": r.index, "sha256": r.sha256,
+             "mime_type": r.mime_type, "width": r.width, "height": r.height,
+             "seconds": r.seconds}
+            for r in prepared.references
+        ],
+    }  # fmt: skip

@@ -47,7 +47,7 @@ from reelforge.jobs.service import JobService
 from reelforge.jobs.submissions import Submissions
 from reelforge.jobs.views import VARIANTS, JobView, JobViews
 from reelforge.platform.keys import KeyRing, Scope, require_scope
-from reelforge.presenters.native import video_object
+from reelforge.presenters.native import quote_object, video_object
 from reelforge.store.key_repository import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
@@ -196,25 +196,7 @@ async def quote_video(
     fields, uploads = await read_create_fields(request, options.max_request_bytes)
     spec = spec_from_fields(fields, uploads, default_model=options.default_model)
     prepared = await asyncio.to_thread(submissions.quote, key.id, spec)
-    return {
-        "object": "video.quote",
-        "model": spec.model,
-        "engine": prepared.resolved.label,
-        "size": f"{prepared.width}x{prepared.height}",
-        "resolution": spec.resolution.value,
-        "aspect_ratio": prepared.aspect_ratio.value,
-        "seconds": spec.seconds if spec.seconds is not None else "auto",
-        "billed_seconds": prepared.billed_seconds,
-        "cost": prepared.cost,
-        "currency": prepared.currency,
-        "warnings": [w.to_dict() for w in prepared.warnings],
-        "references": [
-            {"type": r.kind.value, "role": r.role.value, "index": r.index, "sha256": r.sha256,
-             "mime_type": r.mime_type, "width": r.width, "height": r.height,
-             "seconds": r.seconds}
-            for r in prepared.references
-        ],
-    }  # fmt: skip
+    return quote_object(prepared)
 
 
 @router.get("", summary="List videos")
