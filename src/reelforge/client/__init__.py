@@ -19,12 +19,14 @@
   backoff) when it is not there or keeps breaking; `download` streams to disk and resumes
   with `Range`; `iter_videos` follows the pages.
 
-The logic is written once (`protocol.py`, sans-I/O) and carried out by `sync.py` and `aio.py`.
+The logic is written once (sans-I/O: the operations indexed in `protocol.py`, yielding the
+`instructions.py`) and carried out by `sync.py` and `aio.py`.
 Errors: `errors.py` (`ReelforgeClientError` is the root).
 """
 
 from reelforge.client.aio import AsyncClient
 from reelforge.client.base import DEFAULT_BASE_URL
+from reelforge.client.batches import BatchRequest
 from reelforge.client.errors import (
     AuthenticationError,
     BadRequestError,
@@ -40,7 +42,7 @@ from reelforge.client.errors import (
     WaitTimeout,
 )
 from reelforge.client.files import FileCache
-from reelforge.client.protocol import BatchRequest, CreateOptions, RequestOptions
+from reelforge.client.options import CreateOptions, RequestOptions
 from reelforge.client.retry import RetryPolicy
 from reelforge.client.sync import Client
 from reelforge.client.types import (

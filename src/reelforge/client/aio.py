@@ -16,18 +16,17 @@ from reelforge.client import protocol as ops
 from reelforge.client.base import BaseClient, Done, Step
 from reelforge.client.errors import ReelforgeClientError
 from reelforge.client.files import FileCache
-from reelforge.client.protocol import (
+from reelforge.client.instructions import (
     Call,
-    CreateOptions,
     Emit,
     NextChunk,
     Once,
     Op,
     OpenStream,
     PathLike,
-    RequestOptions,
     Sleep,
 )
+from reelforge.client.options import CreateOptions, RequestOptions
 from reelforge.client.retry import RetryPolicy
 from reelforge.client.types import (
     Batch,

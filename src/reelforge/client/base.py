@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 
 from reelforge.client.errors import ReelforgeAPIError, ReelforgeConnectionError
+from reelforge.client.events import WaitOptions
 from reelforge.client.files import FileCache
-from reelforge.client.protocol import Call, Emit, PathLike, WaitOptions
+from reelforge.client.instructions import Call, Emit, PathLike
 from reelforge.client.retry import RetryPolicy
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"

@@ -16,18 +16,17 @@ from reelforge.client import protocol as ops
 from reelforge.client.base import BaseClient, Done, Step
 from reelforge.client.errors import ReelforgeClientError
 from reelforge.client.files import FileCache
-from reelforge.client.protocol import (
+from reelforge.client.instructions import (
     Call,
-    CreateOptions,
     Emit,
     NextChunk,
     Once,
     Op,
     OpenStream,
     PathLike,
-    RequestOptions,
     Sleep,
 )
+from reelforge.client.options import CreateOptions, RequestOptions
 from reelforge.client.retry import RetryPolicy
 from reelforge.client.types import (
     Batch,
@@ -214,7 +213,7 @@ class Client(BaseClient):
     # -- videos -------------------------------------------------------------------------------
 
     def create_video(self, prompt: str, **options: Unpack[CreateOptions]) -> Video:
-        """`POST /v1/videos` (docs/api/native.md); options: `protocol.CreateOptions`. Local
+        """`POST /v1/videos` (docs/api/native.md); options: `options.CreateOptions`. Local
         reference files are uploaded first (once each); an `Idempotency-Key` is always sent."""
         return self._run(ops.create_video(prompt, options, self.files))
 
@@ -326,7 +325,7 @@ class Client(BaseClient):
         idempotency_key: str | None = None,
     ) -> Batch:
         """`POST /v1/batches`: each request is `{custom_id, prompt, ...create options}`
-        (`protocol.BatchRequest`; local files are uploaded first, once each)."""
+        (`batches.BatchRequest`; local files are uploaded first, once each)."""
         return self._run(
             ops.create_batch(
                 requests, self.files, max_cost=max_cost, metadata=metadata,
