@@ -94,7 +94,7 @@ def _services(client: TestClient) -> tuple[JobRepository, sa.Engine]:
     service: JobService = client.app.state.jobs  # type: ignore[attr-defined]
     store = service._store
     assert isinstance(store, JobRepository)
-    return store, client.app.state.database  # type: ignore[attr-defined]
+    return store, store._engine  # the job store's own database
 
 
 def _create_and_count(client: TestClient, body: dict[str, Any]) -> tuple[str, list[Read]]:
