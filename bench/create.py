@@ -37,6 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe_machine  # noqa: E402
+
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "# Create acknowledgement (`bench/create.py`)"
 START = "<!-- bench/create.py: start -->"
@@ -228,16 +232,6 @@ def summary(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def _machine() -> str:
-    models = [
-        line.split(":", 1)[1].strip()
-        for line in Path("/proc/cpuinfo").read_text().splitlines()
-        if line.startswith("model name")
-    ]
-    model = models[0] if models else "unknown CPU"
-    return f"{model}, {len(os.sched_getaffinity(0))} cores usable ({os.cpu_count()} online)"
-
-
 def _revision() -> str:
     git = ["git", "-C", str(ROOT), "describe", "--always", "--dirty"]
     done = subprocess.run(git, capture_output=True, text=True, check=False)
@@ -251,7 +245,7 @@ def _wrk_version() -> str:
 
 def write_doc(results: list[Result], args: argparse.Namespace, load: tuple[float, float]) -> None:
     bullets = [
-        f"Machine: {_machine()}.",
+        f"Machine: {describe_machine()}.",
         f"Load average (1 min) at start / end: {load[0]:.2f} / {load[1]:.2f}.",
         f"Code: `{_revision()}`; {_wrk_version()}, {args.threads} thread(s) at most, "
         f"{args.duration:g} s per run.",

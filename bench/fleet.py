@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from bench.machine import describe_machine  # noqa: E402
 from tests.fleet.harness import (  # noqa: E402
     ADMIN_KEY,
     BIN,
@@ -309,18 +310,6 @@ def _children_cpu(pid: int) -> float:
     return total
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def report(results: dict[str, Any], load: tuple[float, float]) -> str:
     d, i, r, s = (results[k] for k in ("dispatch", "idle", "recovery", "serve"))
     conns = ", ".join(f"{k} {v}" for k, v in i["connections"].items())
@@ -362,8 +351,9 @@ def report(results: dict[str, Any], load: tuple[float, float]) -> str:
   loopback (a fresh database per part), local shared storage, real processes
   (`tests/fixtures/serve.py` and `tests/fixtures/worker.py`: `reelforge serve` / `worker` with
   the fixture engines added).
-- Machine: {_machine()}. Load average (1 min) at the start / end: {load[0]:.2f} / {load[1]:.2f}
-  (other work shares this machine; wall-clock figures move with it, counts do not).
+- Machine: {describe_machine()}, Python {platform.python_version()}. Load average (1 min)
+  at the start / end: {load[0]:.2f} / {load[1]:.2f} (other work shares this machine; wall-clock
+  figures move with it, counts do not).
 
 | measure | result | target |
 |---|---|---|

@@ -42,6 +42,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe_machine  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 START = "<!-- bench/preview.py: start -->"
@@ -364,20 +367,6 @@ def _run_child(case: Case, mode: str, folder: Path) -> dict[str, float]:
 # --- the set ------------------------------------------------------------------------------------
 
 
-def _machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{model}, {usable} cores usable ({os.cpu_count()} online), {mem:.0f} GiB RAM"
-
-
 def _versions() -> str:
     import av
     import cv2
@@ -486,7 +475,7 @@ def write_doc(rows: list[dict[str, object]], repeat: int, load: tuple[float, flo
 # Preview engine on the CPU (`bench/preview.py`)
 
 - Run: {dt.date.today().isoformat()}, `make bench`.
-- Machine: {_machine()}.
+- Machine: {describe_machine()}.
 - Software: {_versions()}.
 - Method: median of {repeat} runs per case (the memory case runs once), each in a fresh process.
   Load average (1 min) at the start / end of the whole run: {load[0]:.2f} / {load[1]:.2f}, and
