@@ -81,9 +81,7 @@ def video_events(
     state now; returns the terminal Video. Raises `WaitTimeout` past `opts.timeout`."""
     track = _Tracker(clock, opts.timeout)
     video, hint = yield from _get_video_with_hint(video_id)
-    event = track.see(video, "poll")
-    if event is not None:
-        yield Emit(event)
+    yield from _observe(track, video, "poll")
     if video.is_terminal:
         return video
     if opts.stream:
@@ -131,9 +129,7 @@ def _follow_stream(
                     except (ValueError, KeyError, TypeError):
                         continue
                     failures = 0
-                    event = track.see(video, "stream")
-                    if event is not None:
-                        yield Emit(event)
+                    yield from _observe(track, video, "stream")
                     if video.is_terminal:
                         return video
         except httpx.ReadTimeout:
@@ -156,12 +152,19 @@ def _poll(video_id: str, opts: WaitOptions, track: _Tracker, hint: float | None)
         track.check()
         yield Sleep(_clip(delay, track))
         video, hint = yield from _get_video_with_hint(video_id)
-        event = track.see(video, "poll")
+        event = yield from _observe(track, video, "poll")
         unchanged = 0 if event is not None else unchanged + 1
-        if event is not None:
-            yield Emit(event)
         if video.is_terminal:
             return video
+
+
+def _observe(track: _Tracker, video: Video, source: str) -> Op[VideoEvent | None]:
+    """Note `video` as seen from `source`; emit the event when something changed (and return
+    it, else None)."""
+    event = track.see(video, source)
+    if event is not None:
+        yield Emit(event)
+    return event
 
 
 def _clip(delay: float, track: _Tracker) -> float:
