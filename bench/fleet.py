@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from bench.docs_section import replace_section  # noqa: E402
 from bench.machine import describe_machine  # noqa: E402
 from tests.fleet.harness import (  # noqa: E402
     ADMIN_KEY,
@@ -394,14 +395,7 @@ def main() -> None:
     print(section)
     if args.no_write:
         return
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        _, after = rest.split(END, 1)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    replace_section(DOC, START, END, section)
     print(f"\n(written to {DOC.relative_to(ROOT)}; logs in {root})")
 
 

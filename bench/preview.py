@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from bench.docs_section import replace_section  # noqa: E402
 from bench.machine import describe_machine  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -497,14 +498,7 @@ Cases:
 {cases}
 
 {END}"""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        _, after = rest.split(END, 1)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    replace_section(DOC, START, END, section)
 
 
 def main() -> None:
