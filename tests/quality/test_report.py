@@ -191,3 +191,24 @@ def test_eval_command(tmp_path: Path, pictures: dict[str, Path]) -> None:
     result = CliRunner().invoke(app, ["eval", str(good), "--request", str(request)])
     assert result.exit_code == 1
     assert json.loads(result.output)["failed"] == ["camera.shot1"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "said"),
+    [
+        ({"kind": "image", "index": 1}, "needs kind"),
+        ({"kind": "picture", "index": 1, "path": "x.png"}, "needs kind"),
+        ({"kind": "image", "index": "first", "path": "x.png"}, "needs kind"),
+        ({"kind": "image", "index": 1, "path": "missing.png"}, "no file"),
+    ],
+    ids=["no path", "unknown kind", "bad index", "missing file"],
+)
+def test_eval_refuses_a_bad_reference_naming_it(
+    tmp_path: Path, reference: dict[str, object], said: str
+) -> None:
+    video = _encode(tmp_path / "v.mp4", _pan(skimage.data.coffee(), +1))
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"prompt": "@Image1", "references": [reference]}))
+    result = CliRunner().invoke(app, ["eval", str(video), "--request", str(request)])
+    assert result.exit_code == 2, result.output
+    assert "references[0]" in result.output and said in result.output

@@ -83,11 +83,17 @@ def _references(
 
     for i, r in enumerate(listed):
         try:
+            path = (folder / str(r["path"])).resolve()
+            kind, role = ReferenceKind(r["kind"]), ReferenceRole(r.get("role", "reference"))
+            index = int(r["index"])
+        except (KeyError, TypeError, ValueError) as exc:
+            fail(f"references[{i}] needs kind (image|video|audio), index and path: {exc!r}", code=2)
+        if not path.is_file():
+            fail(f"references[{i}]: no file at {path}", code=2)
+        try:
             ref = local_reference(
-                (folder / r["path"]).resolve(), ReferenceKind(r["kind"]),
-                role=ReferenceRole(r.get("role", "reference")), index=int(r["index"]),
-                param=f"references[{i}]", position=i,
-            )  # fmt: skip
+                path, kind, role=role, index=index, param=f"references[{i}]", position=i
+            )
         except ReelforgeError as exc:
-            fail(f"references[{i}] ({r['path']}): {exc.message}", code=2)
+            fail(f"references[{i}] ({path}): {exc.message}", code=2)
         yield ref, r
