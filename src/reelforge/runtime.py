@@ -97,7 +97,8 @@ def build_runtime(
     intake = ReferenceIntake(
         storage, files, settings.limits.to_limits(), allow_private_urls=settings.allow_private_urls
     )
-    prices = PriceTable(settings.prices, settings.price_currency)
+    # The operator's table for an engine wins over the engine's own; "default" prices the rest.
+    prices = PriceTable({**engines.price_tables(), **settings.prices}, settings.price_currency)
     credits = Credits(database, prices)
     admission = Admission(
         database,

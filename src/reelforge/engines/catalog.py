@@ -1,6 +1,9 @@
 """The one table of engines: for each, how it is built, what settings section it reads, what it
-accepts, whether it loads weights (and so how it is checked and how long a cancel may take) and
-where it is documented. Adding an engine touches its own module and this table only.
+accepts, which weights it loads by default (and so whether it is checked at start and how long a
+cancel may take), how it checks that it can run here, what it costs and where it is documented.
+Adding an engine touches its own module and this table only: an operator points it at other
+weights with `REELFORGE_ENGINE_WEIGHTS='{"<name>": "<hub id or directory>"}'` and prices it with
+`REELFORGE_PRICES`, neither of which needs a field per engine.
 
 Building an entry's engine is cheap and imports no heavy library: a diffusion engine loads its
 model on its first job, and its module imports torch/diffusers lazily.
@@ -8,7 +11,7 @@ model on its first job, and its module imports torch/diffusers lazily.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -19,10 +22,15 @@ from reelforge.spec import MAX_CONTINUATION_SECONDS, Resolution
 
 if TYPE_CHECKING:
     from reelforge.engines.base import Engine
+    from reelforge.engines.diffusion.loading import DiffusionOptions
     from reelforge.engines.diffusion.settings import DiffusionSettings
 
 EngineBuilder = Callable[[Any], "Engine"]
 """Called with the engine's settings section (None when it needs none); picklable."""
+
+ReadinessCheck = Callable[[Any], None]
+"""Called with the engine's settings section: raises `EngineUnavailable` naming what is missing
+(an extra, the weights). Cheap: loads no model. Run at start and, cached, at create."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,13 @@ class EngineEntry:
     summary: str
     build: EngineBuilder
     limits: EngineLimits = field(default_factory=EngineLimits)
-    weights_setting: str | None = None  # the setting naming its weights; None: needs none
+    # The weights it loads when the operator names none (hub id or directory); None: it loads
+    # none, so it is offered without settings and needs no start-up check.
+    weights: str | None = None
+    ready: ReadinessCheck | None = None  # None: it can always run
+    # Its own price per output second by resolution ("480p".."2160p"); None: the operator's
+    # "default" table. An operator's table for the engine (`REELFORGE_PRICES`) wins over it.
+    prices: Mapping[str, float] | None = None
     docs: str = "docs/engines.md"
     # It renders the planner's shot plan (camera moves, cuts), so what the planner leaves out of
     # the prompt is said on the job; a diffusion engine reads the prompt's text itself.
@@ -46,7 +60,7 @@ class EngineEntry:
 
     @property
     def loads_weights(self) -> bool:
-        return self.weights_setting is not None
+        return self.weights is not None
 
 
 def plain(cls: Callable[[], Engine]) -> EngineBuilder:
@@ -57,6 +71,31 @@ def plain(cls: Callable[[], Engine]) -> EngineBuilder:
 
 def _build_plain(cls: Callable[[], Engine], _section: object) -> Engine:
     return cls()
+
+
+def weights_of(section: DiffusionSettings, engine: str) -> str:
+    """The weights `engine` loads: those the operator named, else the table's default."""
+    named = section.named_weights(engine)
+    if named is not None:
+        return named
+    default = ENGINES[engine].weights
+    if default is None:
+        raise ValueError(f"engine {engine} loads no weights")
+    return default
+
+
+def _diffusion_options(section: DiffusionSettings, engine: str) -> DiffusionOptions:
+    from reelforge.engines.diffusion import options_from_settings
+
+    return options_from_settings(
+        section, weights_of(section, engine), section.weights_setting(engine)
+    )
+
+
+def _ready_when_built(build: EngineBuilder, section: object) -> None:
+    """The readiness check of an engine whose instance knows it (`check_ready()`); building one
+    is cheap (a diffusion engine loads its model on its first job)."""
+    build(section).check_ready()  # type: ignore[attr-defined]
 
 
 def _diffusion_details(engine: str) -> dict[str, Any]:
@@ -72,24 +111,21 @@ def _preview(_section: object) -> Engine:
 
 
 def _wan_vace(section: DiffusionSettings) -> Engine:
-    from reelforge.engines.diffusion import options_from_settings
     from reelforge.engines.diffusion.wan_vace import WanVaceEngine
 
-    return WanVaceEngine(options_from_settings(section, section.engine_wan_vace_model))
+    return WanVaceEngine(_diffusion_options(section, "wan-vace"))
 
 
 def _ltx2(section: DiffusionSettings) -> Engine:
-    from reelforge.engines.diffusion import options_from_settings
     from reelforge.engines.diffusion.ltx2 import Ltx2Engine
 
-    return Ltx2Engine(options_from_settings(section, section.engine_ltx2_model))
+    return Ltx2Engine(_diffusion_options(section, "ltx2"))
 
 
 def _minimax_h3(section: DiffusionSettings) -> Engine:
-    from reelforge.engines.diffusion import options_from_settings
     from reelforge.engines.diffusion.minimax_h3 import MiniMaxH3Engine
 
-    return MiniMaxH3Engine(options_from_settings(section, section.engine_minimax_h3_model))
+    return MiniMaxH3Engine(_diffusion_options(section, "minimax-h3"))
 
 
 ENGINES: dict[str, EngineEntry] = {
@@ -110,7 +146,8 @@ ENGINES: dict[str, EngineEntry] = {
         "references or a text-to-audio model",
         build=_wan_vace,
         limits=EngineLimits(max_images=9, max_videos=1, max_audio=3),
-        weights_setting="engine_wan_vace_model",
+        weights="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
+        ready=partial(_ready_when_built, _wan_vace),
         docs="docs/engines.md#wan-vace",
         details=partial(_diffusion_details, "wan-vace"),
         presets=tuple(ENGINE_PRESETS["wan-vace"]),
@@ -120,7 +157,8 @@ ENGINES: dict[str, EngineEntry] = {
         summary="LTX-2: image and video conditions, joint audio and video",
         build=_ltx2,
         limits=EngineLimits(max_images=9, max_videos=1, max_audio=1),
-        weights_setting="engine_ltx2_model",
+        weights="Lightricks/LTX-2.5-Diffusers",
+        ready=partial(_ready_when_built, _ltx2),
         docs="docs/engines.md#ltx2",
         details=partial(_diffusion_details, "ltx2"),
         presets=tuple(ENGINE_PRESETS["ltx2"]),
@@ -132,7 +170,8 @@ ENGINES: dict[str, EngineEntry] = {
         build=_minimax_h3,
         # 9 / 3 / 3 of each kind; the model itself sees 12 at once (the rest: a warning).
         limits=EngineLimits(max_images=9, max_videos=3, max_audio=3, model_sees=12),
-        weights_setting="engine_minimax_h3_model",
+        weights="MiniMaxAI/MiniMax-H3",
+        ready=partial(_ready_when_built, _minimax_h3),
         docs="docs/engines.md#minimax-h3",
         details=partial(_diffusion_details, "minimax-h3"),
         presets=tuple(ENGINE_PRESETS["minimax-h3"]),

@@ -84,26 +84,28 @@ class EngineRegistry:
         default = getattr(self._settings, "default_model", "").partition(":")[0]
         if default in self._entries:
             used.append(default)
-        explicit = self._settings.model_fields_set
         used += [
             n
             for n, e in self._entries.items()
-            if e.weights_setting and e.weights_setting in explicit
+            if e.loads_weights and self._settings.named_weights(n) is not None
         ]
         return list(dict.fromkeys(used))
 
+    def price_tables(self) -> dict[str, dict[str, float]]:
+        """The engines' own prices (`EngineEntry.prices`), by engine name."""
+        return {n: dict(e.prices) for n, e in self._entries.items() if e.prices is not None}
+
     def check_ready(self, names: Iterable[str] | None = None) -> dict[str, str]:
-        """Engines among `names` (default: `in_use()`) that load weights and cannot run here,
-        with the reason: a missing extra or missing weights. Cheap: loads no model, and never
-        raises (`reelforge serve` logs what it returns at start)."""
+        """Engines among `names` (default: `in_use()`) that cannot run here, with the reason (a
+        missing extra, missing weights) from their entry's `ready` check. Cheap: loads no model,
+        and never raises (`reelforge serve` logs what it returns at start)."""
         problems: dict[str, str] = {}
         for name in self.in_use() if names is None else names:
-            if name not in self or not self._entries[name].loads_weights:
+            ready = self._entries[name].ready if name in self else None
+            if ready is None:
                 continue
             try:
-                check = getattr(self.get(name), "check_ready", None)
-                if check is not None:
-                    check()
+                ready(self._settings)
             except ReelforgeError as exc:
                 problems[name] = exc.message
             except Exception as exc:  # a broken engine module must not stop the service

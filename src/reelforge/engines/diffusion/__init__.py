@@ -25,9 +25,12 @@ from reelforge.engines.diffusion.settings import DiffusionSettings
 __all__ = ["DiffusionOptions", "DiffusionSettings", "EngineUnavailable", "options_from_settings"]
 
 
-def options_from_settings(settings: DiffusionSettings, model: str) -> DiffusionOptions:
+def options_from_settings(
+    settings: DiffusionSettings, model: str, model_setting: str = ""
+) -> DiffusionOptions:
     return DiffusionOptions(
         model=model,
+        model_setting=model_setting,
         device=settings.engine_device,
         dtype=settings.engine_dtype,
         offload=settings.engine_offload,

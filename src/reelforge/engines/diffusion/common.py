@@ -244,6 +244,7 @@ class DiffusionEngine:
 
     def __init__(self, options: DiffusionOptions) -> None:
         self.options = options
+        self.setting = options.model_setting or type(self).setting
         self._pipe: Any = None
         self._lock = threading.Lock()
 

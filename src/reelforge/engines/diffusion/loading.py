@@ -40,6 +40,7 @@ class DiffusionOptions:
     """Everything an engine needs to load and run its model, read from Settings by the registry."""
 
     model: str
+    model_setting: str = ""  # the setting that named `model`, for errors ("": the engine's own)
     device: str = "cuda"
     dtype: str = "bfloat16"
     offload: Offload = "none"

@@ -8,20 +8,34 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+# The first engines' own variables, kept: `REELFORGE_ENGINE_LTX2_MODEL=...` is
+# `REELFORGE_ENGINE_WEIGHTS='{"ltx2": ...}'`. Later engines need no field: `engine_weights` only.
+NAMED_WEIGHTS = {
+    "minimax-h3": "engine_minimax_h3_model",
+    "ltx2": "engine_ltx2_model",
+    "wan-vace": "engine_wan_vace_model",
+}
 
 
 class DiffusionSettings(BaseModel):
-    engine_minimax_h3_model: str = Field(
-        default="MiniMaxAI/MiniMax-H3", description="minimax-h3 weights: hub id or local directory"
+    engine_weights: dict[str, str] = Field(
+        default_factory=dict,
+        description='weights per engine: {"<engine>": "<hub id or local directory>"}; an engine '
+        "not named loads its default (`engines/catalog.py`, docs/engines.md)",
     )
-    engine_ltx2_model: str = Field(
-        default="Lightricks/LTX-2.5-Diffusers",
-        description="ltx2 weights: hub id or local directory",
+    engine_minimax_h3_model: str | None = Field(
+        default=None,
+        description="minimax-h3 weights: hub id or local directory; None = its default",
     )
-    engine_wan_vace_model: str = Field(
-        default="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
-        description="wan-vace weights: hub id or local directory",
+    engine_ltx2_model: str | None = Field(
+        default=None,
+        description="ltx2 weights: hub id or local directory; None = its default",
+    )
+    engine_wan_vace_model: str | None = Field(
+        default=None,
+        description="wan-vace weights: hub id or local directory; None = its default",
     )
     engine_audio_model: str | None = Field(
         default=None,
@@ -99,3 +113,30 @@ class DiffusionSettings(BaseModel):
         description="the GPUs of a rank group, one per rank, as CUDA_VISIBLE_DEVICES takes them "
         '(e.g. "0,1"); None = the first engine_ranks_per_job GPUs this process sees',
     )
+
+    @field_validator("engine_weights")
+    @classmethod
+    def _known_engines(cls, weights: dict[str, str]) -> dict[str, str]:
+        from reelforge.engines.catalog import ENGINES  # the table imports this module's type
+
+        loading = sorted(n for n, e in ENGINES.items() if e.loads_weights)
+        unknown = sorted(set(weights) - set(loading))
+        if unknown:  # a misspelt name would otherwise leave the engine on its default weights
+            raise ValueError(
+                f"engine_weights names {', '.join(unknown)}: not an engine that loads weights "
+                f"(those are {', '.join(loading)})"
+            )
+        return weights
+
+    def named_weights(self, engine: str) -> str | None:
+        """The weights the operator named for `engine` (its own variable first), or None."""
+        own = NAMED_WEIGHTS.get(engine)
+        named = getattr(self, own) if own else None
+        return named if named is not None else self.engine_weights.get(engine)
+
+    def weights_setting(self, engine: str) -> str:
+        """The setting that names `engine`'s weights, as errors and logs should call it."""
+        own = NAMED_WEIGHTS.get(engine)
+        if own and (getattr(self, own) is not None or engine not in self.engine_weights):
+            return own
+        return f'engine_weights["{engine}"]'
