@@ -8,20 +8,14 @@ from typing import Any
 
 import pytest
 
-from reelforge.api.seed_dialects import seed000, seed001, seed002, seed004
 from reelforge.core.job import JobWarning
 from reelforge.jobs.views import JobView
+from reelforge.presenters import seed000, seed001, seed002, seed004
 from reelforge.presenters.ark import task_object
 from reelforge.presenters.eachlabs import prediction
 from reelforge.presenters.native import video_object
 from reelforge.presenters.openai import openai_video_object
 from tests.jobs.fakes import FakeClock, make_job
-
-
-class _NoStorage:
-    def size(self, _key: str) -> int | None:
-        return None
-
 
 WARNING = JobWarning(
     "prompt.camera_moves_dropped", "shot 1 names more than 3 camera moves", "prompt", (40, 48)
@@ -33,7 +27,7 @@ PRESENTERS: dict[str, Callable[[JobView], dict[str, Any]]] = {
     "eachlabs": prediction,
     "seed000": seed000.present,
     "seed001": seed001.present,
-    "seed002": lambda view: seed002.present(view, _NoStorage()),  # type: ignore[arg-type]
+    "seed002": lambda view: seed002.present(view, None),
     "seed004": seed004.present,
 }
 

@@ -4,9 +4,8 @@
                                   reference_images: [raw base64 | URL | data URI]} -> {job_id}
     GET  /seedance/v1/status/{job_id}   -> {job_id, status, video_url, error}
 
-Statuses `queued`, `processing`, `completed`, `failed`. The seed's loop ends only on `completed`
-or `failed`, so a canceled or expired job reads `failed` (its `error` says which), and an error
-body carries `status: "failed"` too: a loop polling an unknown id stops with the message.
+The wire body and the routes; the status object, the status words and the error body are in
+`presenters/seed000.py`.
 """
 
 from __future__ import annotations
@@ -21,36 +20,10 @@ from reelforge.api.common.dialect_common import (
 )
 from reelforge.api.common.dialect_router import DialectRouter
 from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
-from reelforge.errors import ReelforgeError
-from reelforge.jobs.views import JobView
-from reelforge.presenters.common import job_error, job_warnings, status_words
+from reelforge.presenters.seed000 import DIALECT, created, error_body, present
 
 PREFIX = "/seedance/v1"
-SHAPE = FlatShape(dialect="seed000", images=("reference_images",))
-STATUS = status_words(
-    queued="queued", running="processing", succeeded="completed", failed="failed",
-    canceled="failed", expired="failed",
-)  # fmt: skip
-
-
-def error_body(err: ReelforgeError) -> dict[str, Any]:
-    return {"status": "failed", "error": err.message, "code": err.code, "param": err.param}
-
-
-def present(view: JobView) -> dict[str, Any]:
-    job = view.job
-    err = job_error(job)
-    return {
-        "job_id": job.id,
-        "status": STATUS[job.status],
-        "video_url": view.url("video"),
-        "error": err["message"] if err else None,
-        "code": err["code"] if err else None,
-        "progress": int(job.progress),
-        "created_at": int(job.created_at),
-        "warnings": job_warnings(job),
-    }
-
+SHAPE = FlatShape(dialect=DIALECT, images=("reference_images",))
 
 router = DialectRouter(render=error_body, prefixes=(PREFIX,), tags=["seed 000"])
 
@@ -58,8 +31,7 @@ router = DialectRouter(render=error_body, prefixes=(PREFIX,), tags=["seed 000"])
 async def generate(
     request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
 ) -> dict[str, Any]:
-    job = await create_flat(request, options, submissions, key, SHAPE)
-    return {"job_id": job.id, "status": STATUS[job.status]}
+    return created(await create_flat(request, options, submissions, key, SHAPE))
 
 
 def status(job_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> dict[str, Any]:

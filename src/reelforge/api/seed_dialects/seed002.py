@@ -5,8 +5,8 @@
     GET  .../reference-to-video/{id} -> {id, status, output_url,
                                          metadata: {duration, resolution, file_size}, error}
 
-Statuses `pending`, `processing`, `complete`, `failed` (canceled and expired read `failed`; the
-error says which). Errors: `{status: "failed", error: {code, message, param}}`.
+The wire body and the routes (the retrieve route reads the video's size from storage); the
+generation object, the status words and the error body are in `presenters/seed002.py`.
 """
 
 from __future__ import annotations
@@ -29,54 +29,15 @@ from reelforge.api.deps import (
     SubmissionsDep,
     ViewsDep,
 )
-from reelforge.errors import ReelforgeError
-from reelforge.jobs.views import JobView
-from reelforge.presenters.common import job_error, job_seconds, job_warnings, status_words
-from reelforge.storage.base import Storage
+from reelforge.presenters.seed002 import DIALECT, created, error_body, present
 
 PREFIX = "/v1/bytedance/seedance-2.0/reference-to-video"
 SHAPE = FlatShape(
-    dialect="seed002",
+    dialect=DIALECT,
     images=("reference_images", "image_urls"),
     videos=("reference_videos", "video_urls"),
     audios=("reference_audio", "reference_audios", "audio_urls"),
 )
-STATUS = status_words(
-    queued="pending", running="processing", succeeded="complete", failed="failed",
-    canceled="failed", expired="failed",
-)  # fmt: skip
-
-
-def error_body(err: ReelforgeError) -> dict[str, Any]:
-    return {
-        "status": "failed",
-        "error": {"code": err.code, "message": err.message, "param": err.param},
-    }
-
-
-def present(view: JobView, storage: Storage) -> dict[str, Any]:
-    job = view.job
-    url = view.url("video")
-    size = storage.size(job.outputs.video) if url and job.outputs.video else None
-    return {
-        "id": job.id,
-        "status": STATUS[job.status],
-        "output_url": url,
-        "metadata": {
-            "duration": job_seconds(job),
-            "resolution": job.resolution.value,
-            "width": job.width,
-            "height": job.height,
-            "aspect_ratio": job.aspect_ratio.value,
-            "fps": job.fps,
-            "file_size": size,
-        },
-        "error": job_error(job),
-        "progress": int(job.progress),
-        "created_at": int(job.created_at),
-        "warnings": job_warnings(job),
-    }
-
 
 router = DialectRouter(render=error_body, prefixes=(PREFIX,), tags=["seed 002"])
 
@@ -84,14 +45,16 @@ router = DialectRouter(render=error_body, prefixes=(PREFIX,), tags=["seed 002"])
 async def create(
     request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
 ) -> dict[str, Any]:
-    job = await create_flat(request, options, submissions, key, SHAPE)
-    return {"id": job.id, "status": STATUS[job.status]}
+    return created(await create_flat(request, options, submissions, key, SHAPE))
 
 
 def retrieve(
     generation_id: str, jobs: JobsDep, views: ViewsDep, downloads: DownloadsDep, key: ReadKey
 ) -> dict[str, Any]:
-    return present(views.view(jobs.get(key.id, generation_id)), downloads.storage)
+    view = views.view(jobs.get(key.id, generation_id))
+    video = view.job.outputs.video
+    size = downloads.storage.size(video) if view.url("video") and video else None
+    return present(view, size)
 
 
 router.add(PREFIX, create, methods=["POST"], summary="Create a video (seed 002)")

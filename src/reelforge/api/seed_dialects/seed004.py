@@ -7,11 +7,11 @@
     GET  /v2/generations/{job_id} | /v1/video/generations/{job_id}
          -> {id, job_id, status, output_url, error, ...}
 
-Statuses `queued`, `processing`, `succeeded`, `failed` (canceled and expired read `failed`: the
-seed's loops end only on `succeeded` or `failed`). `fps` must be 24 (the seed: "fixed in v2").
+`fps` must be 24 (the seed: "fixed in v2").
 `mode`: `t2v` takes no image; `i2v` animates one image (its first frame; a second image is the
 last frame); `r2v` (or no mode) uses the images as references. Errors in the OpenAI-compatible
-shape AtlasCloud exposes: `{"error": {code, message, param, type}}`.
+shape AtlasCloud exposes: `{"error": {code, message, param, type}}`. The wire body and the
+routes; the generation object and the status words are in `presenters/seed004.py`.
 """
 
 from __future__ import annotations
@@ -43,21 +43,16 @@ from reelforge.api.errors import native_error_body
 from reelforge.core.job import Job
 from reelforge.errors import InvalidRequest
 from reelforge.jobs.submissions import Submissions
-from reelforge.jobs.views import JobView
-from reelforge.presenters.common import job_error, job_seconds, job_warnings, status_words
+from reelforge.presenters.seed004 import ATLAS_DIALECT, DIALECT, created, present
 from reelforge.spec import FPS, ReferenceRole
 from reelforge.store.key_repository import ApiKeyRecord
 
 PREFIX = "/v2/generations"
 ATLAS_PREFIX = "/v1/video/generations"
 SHAPE = FlatShape(
-    dialect="seed004", images=("image_url", "image", "image_urls"), extra_fields=("fps", "mode")
+    dialect=DIALECT, images=("image_url", "image", "image_urls"), extra_fields=("fps", "mode")
 )
-ATLAS_SHAPE = replace(SHAPE, dialect="atlascloud")
-STATUS = status_words(
-    queued="queued", running="processing", succeeded="succeeded", failed="failed",
-    canceled="failed", expired="failed",
-)  # fmt: skip
+ATLAS_SHAPE = replace(SHAPE, dialect=ATLAS_DIALECT)
 MODES = ("t2v", "i2v", "r2v")
 
 
@@ -105,37 +100,6 @@ def parse(body: dict[str, Any], shape: FlatShape, default_model: str) -> Dialect
     return parsed
 
 
-def _mode(job: Job) -> str:
-    if not job.references:
-        return "t2v"
-    framed = any(r.role is not ReferenceRole.REFERENCE for r in job.references)
-    return "i2v" if framed else "r2v"
-
-
-def present(view: JobView) -> dict[str, Any]:
-    job = view.job
-    return {
-        "id": job.id,
-        "job_id": job.id,
-        "object": "video.generation",
-        "model": job.model,
-        "status": STATUS[job.status],
-        "output_url": view.url("video"),
-        "error": job_error(job),
-        "progress": int(job.progress),
-        "mode": _mode(job),
-        "duration": job_seconds(job),
-        "resolution": job.resolution.value,
-        "aspect_ratio": job.aspect_ratio.value,
-        "size": f"{job.width}x{job.height}",
-        "fps": job.fps,
-        "seed": job.seed,
-        "created_at": int(job.created_at),
-        "completed_at": int(job.completed_at) if job.completed_at else None,
-        "warnings": job_warnings(job),
-    }
-
-
 router = DialectRouter(
     render=native_error_body, prefixes=(PREFIX, ATLAS_PREFIX), tags=["seed 004 / AtlasCloud"]
 )
@@ -156,15 +120,13 @@ async def _create(
 async def create(
     request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
 ) -> dict[str, Any]:
-    job = await _create(request, options, submissions, key, SHAPE)
-    return {"id": job.id, "job_id": job.id, "status": STATUS[job.status]}
+    return created(await _create(request, options, submissions, key, SHAPE))
 
 
 async def create_atlas(
     request: Request, options: OptionsDep, submissions: SubmissionsDep, key: GenerateKey
 ) -> dict[str, Any]:
-    job = await _create(request, options, submissions, key, ATLAS_SHAPE)
-    return {"id": job.id, "job_id": job.id, "status": STATUS[job.status]}
+    return created(await _create(request, options, submissions, key, ATLAS_SHAPE))
 
 
 def retrieve(job_id: str, jobs: JobsDep, views: ViewsDep, key: ReadKey) -> dict[str, Any]:
