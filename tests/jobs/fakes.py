@@ -143,10 +143,10 @@ class FakeJobStore:
         )
         return [j.id for j in found]
 
-    def overdue_queued(self, now: float) -> list[Job]:
+    def overdue_queued(self, now: float) -> list[str]:
         self.calls["overdue_queued"] += 1
         return [
-            j
+            j.id
             for j in self.rows.values()
             if j.status is JobStatus.QUEUED
             and j.execution_deadline is not None

@@ -308,7 +308,7 @@ class JobService:
     def expire_overdue(self) -> list[str]:
         """Queued jobs past their execution deadline become `expired` (never charged)."""
         now = self._clock()
-        return [job.id for job in self._store.overdue_queued(now) if self._expire(job.id, now)]
+        return [job_id for job_id in self._store.overdue_queued(now) if self._expire(job_id, now)]
 
     def _expire(self, job_id: str, now: float) -> bool:
         moved = self._move(

@@ -150,6 +150,7 @@ class JobRepository:
                     "created_at": job.created_at,
                     "updated_at": job.updated_at,
                     "expires_at": job.expires_at,
+                    "execution_deadline": job.execution_deadline,
                     "cancel_requested": False,
                     "deleted": False,
                     "hold_amount": job.hold_amount,
@@ -219,14 +220,17 @@ class JobRepository:
             ).all()
         return [r[0] for r in rows]
 
-    def overdue_queued(self, now: float) -> list[Job]:
-        """Queued jobs whose execution deadline has passed."""
+    def overdue_queued(self, now: float) -> list[str]:
+        """The ids of queued jobs whose execution deadline has passed (by index: a long queue
+        of jobs still in time costs nothing)."""
         with self._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(jobs).where(jobs.c.status == JobStatus.QUEUED.value)
+                sa.select(jobs.c.id).where(
+                    jobs.c.status == JobStatus.QUEUED.value,
+                    jobs.c.execution_deadline < now,
+                )
             ).all()
-        found = [job_from_row(r) for r in rows]
-        return [j for j in found if j.execution_deadline is not None and j.execution_deadline < now]
+        return [r[0] for r in rows]
 
     def outputs_past_retention(self, now: float) -> list[str]:
         with self._engine.connect() as conn:

@@ -58,6 +58,8 @@ jobs = sa.Table(
     sa.Column("started_at", sa.Float),
     sa.Column("completed_at", sa.Float),
     sa.Column("expires_at", sa.Float),
+    # Also in `spec`; a column so that overdue queued jobs are found by index (janitor).
+    sa.Column("execution_deadline", sa.Float),
     sa.Column("error", sa.JSON(none_as_null=True)),
     sa.Column("plan", sa.JSON(none_as_null=True)),
     sa.Column("outputs", sa.JSON(none_as_null=True)),
@@ -69,8 +71,10 @@ jobs = sa.Table(
     sa.Column("end_user_id", sa.String(200)),
     sa.Column("quality", sa.JSON(none_as_null=True)),
     sa.Index("ix_jobs_owner_created", "owner_key_id", "created_at"),
+    sa.Index("ix_jobs_owner_status", "owner_key_id", "status"),  # active jobs per key
     sa.Index("ix_jobs_status", "status"),
     sa.Index("ix_jobs_status_created", "status", "created_at"),
+    sa.Index("ix_jobs_status_deadline", "status", "execution_deadline"),
 )
 
 # Every change of a key's balance, so that balance changes can be audited to the cent.
