@@ -63,7 +63,8 @@ def test_jobs_queued_before_the_deadline_column_still_expire(engine: sa.Engine) 
             )
     migrate(engine)
     with engine.connect() as conn:
-        column = dict(conn.execute(sa.text("SELECT id, execution_deadline FROM jobs")).all())
+        rows = conn.execute(sa.text("SELECT id, execution_deadline FROM jobs")).all()
+    column: dict[str, float | None] = {r[0]: r[1] for r in rows}
     assert column == {"late": pytest.approx(now - 5), "in_time": pytest.approx(now + 3600),
                       "none": None}  # fmt: skip
     assert JobRepository(engine).overdue_queued(now) == ["late"]
