@@ -9,9 +9,7 @@ is OpenAI's (`{"error": {"code", "message", "param", "type"}}`).
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from reelforge.api.deps import GenerateKey, JobsDep, OptionsDep, ReadKey, SubmissionsDep, ViewsDep
@@ -23,7 +21,7 @@ from reelforge.api.videos.routes import (
     create_response,
     delete_video,
     get_response,
-    list_body,
+    list_route,
     remix_response,
     video_content,
 )
@@ -65,17 +63,7 @@ async def remix(
     )  # fmt: skip
 
 
-@router.get("", summary="List videos")
-def list_videos(
-    jobs: JobsDep,
-    views: ViewsDep,
-    key: ReadKey,
-    after: str | None = None,
-    limit: int = Query(20, ge=1, le=100),
-    order: str = Query("desc", pattern="^(asc|desc)$"),
-    status: str | None = None,
-) -> dict[str, Any]:
-    return list_body(jobs, views, key, after, limit, order, status, openai_video_object)
+router.add_api_route("", list_route(openai_video_object), methods=["GET"], summary="List videos")
 
 
 @router.get("/{video_id}", summary="Retrieve a video")

@@ -199,17 +199,24 @@ async def quote_video(
     return quote_object(prepared)
 
 
-@router.get("", summary="List videos")
-def list_videos(
-    jobs: JobsDep,
-    views: ViewsDep,
-    key: ReadKey,
-    after: str | None = None,
-    limit: int = Query(20, ge=1, le=100),
-    order: str = Query("desc", pattern="^(asc|desc)$"),
-    status: str | None = None,
-) -> dict[str, Any]:
-    return list_body(jobs, views, key, after, limit, order, status)
+def list_route(present: Presenter) -> Callable[..., dict[str, Any]]:
+    """`GET` of a dialect's video list, whose items `present` draws (`list_body`)."""
+
+    def list_videos(
+        jobs: JobsDep,
+        views: ViewsDep,
+        key: ReadKey,
+        after: str | None = None,
+        limit: int = Query(20, ge=1, le=100),
+        order: str = Query("desc", pattern="^(asc|desc)$"),
+        status: str | None = None,
+    ) -> dict[str, Any]:
+        return list_body(jobs, views, key, after, limit, order, status, present)
+
+    return list_videos
+
+
+router.add_api_route("", list_route(video_object), methods=["GET"], summary="List videos")
 
 
 def list_body(
