@@ -1,13 +1,16 @@
 """What every command shares: the typer apps, the global options, the client and the
-error exit, the progress bar and the options of generate and submit."""
+error exit, the progress bar and the options of generate and submit (`RenderOptions`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, get_type_hints
 
 import httpx
 import typer
@@ -159,6 +162,50 @@ AlphaOpt = Annotated[
         help="The subjects on a transparent background (with --codec prores_4444 or vp9).",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What generate and submit both take besides the prompt: the references, the duration,
+    the format, the seed and the model. Each field is one command-line option
+    (`with_render_options`)."""
+
+    image: ImageOpt = None
+    video: VideoOpt = None
+    audio: AudioOpt = None
+    seconds: SecondsOpt = None
+    resolution: ResolutionOpt = None
+    aspect_ratio: AspectOpt = None
+    codec: CodecOpt = None
+    seed: SeedOpt = None
+    no_audio: NoAudioOpt = False
+    model: ModelOpt = None
+    alpha: AlphaOpt = False
+
+
+def with_render_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` takes a parameter `render: RenderOptions`; the command typer sees takes the
+    fields of `RenderOptions` in its place, as options of their own, and passes them on as one
+    `RenderOptions`."""
+    hints = get_type_hints(RenderOptions, include_extras=True)
+    fields = dataclasses.fields(RenderOptions)
+    shared = [
+        inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          annotation=hints[f.name], default=f.default)
+        for f in fields
+    ]  # fmt: skip
+    signature = inspect.signature(command, eval_str=True)
+    params = [
+        q for p in signature.parameters.values() for q in (shared if p.name == "render" else [p])
+    ]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        render = RenderOptions(**{f.name: kwargs.pop(f.name) for f in fields})
+        command(render=render, **kwargs)
+
+    run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return run
 
 
 def _print_version(value: bool) -> None:

@@ -11,18 +11,8 @@ import typer
 
 from reelforge.cli.base import (
     VARIANTS,
-    AlphaOpt,
-    AspectOpt,
-    AudioOpt,
-    CodecOpt,
-    ImageOpt,
-    ModelOpt,
-    NoAudioOpt,
     PromptOpt,
-    ResolutionOpt,
-    SecondsOpt,
-    SeedOpt,
-    VideoOpt,
+    RenderOptions,
     app,
     client_for,
     exit_for,
@@ -31,6 +21,7 @@ from reelforge.cli.base import (
     progress_bar,
     seconds_value,
     wait_with_bar,
+    with_render_options,
 )
 from reelforge.errors import ReelforgeError
 from reelforge.spec import (
@@ -45,6 +36,7 @@ from reelforge.spec import (
 
 
 @app.command()
+@with_render_options
 def generate(
     prompt: PromptOpt,
     output: Annotated[
@@ -53,44 +45,34 @@ def generate(
             "--output", "-o", dir_okay=False, help="Video to write (MP4, .mov / .webm if --alpha)."
         ),
     ],
-    image: ImageOpt = None,
-    video: VideoOpt = None,
-    audio: AudioOpt = None,
-    seconds: SecondsOpt = None,
-    resolution: ResolutionOpt = None,
-    aspect_ratio: AspectOpt = None,
-    codec: CodecOpt = None,
-    seed: SeedOpt = None,
-    no_audio: NoAudioOpt = False,
-    model: ModelOpt = None,
-    alpha: AlphaOpt = False,
+    render: RenderOptions,
 ) -> None:
     """Render one video locally, without a server."""
-    secs = seconds_value(seconds)
+    secs = seconds_value(render.seconds)
 
     from reelforge.settings import Settings
 
     refs = tuple(
         ReferenceInput(kind=kind, data=path.read_bytes(), filename=path.name)
         for kind, paths in (
-            (ReferenceKind.IMAGE, image),
-            (ReferenceKind.VIDEO, video),
-            (ReferenceKind.AUDIO, audio),
+            (ReferenceKind.IMAGE, render.image),
+            (ReferenceKind.VIDEO, render.video),
+            (ReferenceKind.AUDIO, render.audio),
         )
         for path in paths or ()
     )
     settings = Settings()
     spec = GenerationSpec(
         prompt=prompt,
-        model=model or settings.default_model,
+        model=render.model or settings.default_model,
         seconds=DEFAULT_SECONDS if secs is None else (secs if isinstance(secs, int) else None),
-        resolution=resolution or Resolution.P720,
-        aspect_ratio=aspect_ratio or AspectRatio.R16_9,
+        resolution=render.resolution or Resolution.P720,
+        aspect_ratio=render.aspect_ratio or AspectRatio.R16_9,
         references=refs,
-        generate_audio=not no_audio,
-        seed=seed,
-        codec=codec or Codec.H264,
-        alpha=alpha,
+        generate_audio=not render.no_audio,
+        seed=render.seed,
+        codec=render.codec or Codec.H264,
+        alpha=render.alpha,
     )
     from reelforge.oneshot import generate_file
 
@@ -110,40 +92,30 @@ def generate(
 
 
 @app.command()
+@with_render_options
 def submit(
     ctx: typer.Context,
     prompt: PromptOpt,
-    image: ImageOpt = None,
-    video: VideoOpt = None,
-    audio: AudioOpt = None,
-    seconds: SecondsOpt = None,
-    resolution: ResolutionOpt = None,
-    aspect_ratio: AspectOpt = None,
-    codec: CodecOpt = None,
-    seed: SeedOpt = None,
-    no_audio: NoAudioOpt = False,
-    model: ModelOpt = None,
-    alpha: AlphaOpt = False,
+    render: RenderOptions,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the job ends.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Video object.")] = False,
 ) -> None:
     """Submit a job to a server and print its id."""
-    secs = seconds_value(seconds)
     with client_for(ctx) as client:
         result = client.create_video(
             prompt,
-            model=model,
-            seconds=secs,
-            resolution=resolution.value if resolution else None,
-            aspect_ratio=aspect_ratio.value if aspect_ratio else None,
-            codec=codec.value if codec else None,
-            alpha=alpha or None,
-            images=image or [],
-            videos=video or [],
-            audios=audio or [],
-            generate_audio=False if no_audio else None,
-            seed=seed,
+            model=render.model,
+            seconds=seconds_value(render.seconds),
+            resolution=render.resolution.value if render.resolution else None,
+            aspect_ratio=render.aspect_ratio.value if render.aspect_ratio else None,
+            codec=render.codec.value if render.codec else None,
+            alpha=render.alpha or None,
+            images=render.image or [],
+            videos=render.video or [],
+            audios=render.audio or [],
+            generate_audio=False if render.no_audio else None,
+            seed=render.seed,
             idempotency_key=idempotency_key,
         )
         if wait:
