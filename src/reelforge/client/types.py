@@ -4,12 +4,14 @@ older SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "canceled", "expired"})
 BATCH_TERMINAL_STATUSES = frozenset({"completed", "canceled"})
+
+_ItemT = TypeVar("_ItemT")
 
 
 def _dict(value: Any) -> dict[str, Any] | None:
@@ -110,22 +112,31 @@ class Video:
 
 
 @dataclass(frozen=True)
-class VideoList:
-    """One cursor page of `GET /v1/videos`; pass `last_id` as `after` while `has_more`."""
+class _Page(Generic[_ItemT]):
+    """One cursor page of a list; pass `last_id` as `after` while `has_more`."""
 
-    data: list[Video]
+    data: list[_ItemT]
     has_more: bool
     first_id: str | None
     last_id: str | None
 
     @classmethod
-    def from_json(cls, page: Mapping[str, Any]) -> VideoList:
+    def _parse(cls, page: Mapping[str, Any], item: Callable[[Mapping[str, Any]], _ItemT]) -> Self:
         return cls(
-            data=[Video.from_json(v) for v in page.get("data") or ()],
+            data=[item(x) for x in page.get("data") or ()],
             has_more=bool(page.get("has_more")),
             first_id=page.get("first_id"),
             last_id=page.get("last_id"),
         )
+
+
+@dataclass(frozen=True)
+class VideoList(_Page[Video]):
+    """One cursor page of `GET /v1/videos`; pass `last_id` as `after` while `has_more`."""
+
+    @classmethod
+    def from_json(cls, page: Mapping[str, Any]) -> VideoList:
+        return cls._parse(page, Video.from_json)
 
 
 @dataclass(frozen=True)
@@ -337,19 +348,9 @@ class Batch:
 
 
 @dataclass(frozen=True)
-class BatchList:
+class BatchList(_Page[Batch]):
     """One cursor page of `GET /v1/batches` (Batch objects without their items)."""
-
-    data: list[Batch]
-    has_more: bool
-    first_id: str | None
-    last_id: str | None
 
     @classmethod
     def from_json(cls, page: Mapping[str, Any]) -> BatchList:
-        return cls(
-            data=[Batch.from_json(b) for b in page.get("data") or ()],
-            has_more=bool(page.get("has_more")),
-            first_id=page.get("first_id"),
-            last_id=page.get("last_id"),
-        )
+        return cls._parse(page, Batch.from_json)
