@@ -12,6 +12,8 @@ import asyncio
 import importlib
 import inspect
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -597,6 +599,22 @@ def test_all_lists_exactly_the_public_names_and_each_imports() -> None:
         value = getattr(reelforge, name)
         if isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, reelforge.ReelforgeClientError)
+
+
+def test_importing_reelforge_or_its_submodules_does_not_load_the_sdk() -> None:
+    """The server's modules import `reelforge.codes` and the like; only a public SDK name
+    (capitalised) or `__all__` loads `reelforge.client` and httpx."""
+    code = (
+        "import sys, reelforge\n"
+        "from reelforge import codes, errors, spec\n"
+        "assert reelforge.__version__\n"
+        "print(sorted({'reelforge.client', 'httpx'} & set(sys.modules)))\n"
+        "reelforge.Client\n"
+        "print(sorted({'reelforge.client', 'httpx'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "['httpx', 'reelforge.client']"]
 
 
 def test_sync_and_async_clients_offer_the_same_methods() -> None:
