@@ -19,6 +19,12 @@ The loop waits on a `_Waker` instead of DBOS's stop event:
 DBOS's other background chores are slowed to what reelforge needs (`quiet_dbos`): an idle
 process should cost the database a few transactions a second, not dozens.
 
+A claim counts what runs here from the database (`_count_running_in_the_database`): DBOS counts
+this process's running workflows in memory, where a workflow it claimed appears only once an
+executor thread has started it. A wake right after a claim (two creates in a row) used to find
+that count still at 0 and claim a second job past the process's concurrency (two renders at
+once on a worker with room for one).
+
 DBOS 3's queue loop is internal API; dbos is pinned below 4 (as for recovery in `jobs.fleet`).
 """
 
@@ -118,6 +124,43 @@ class _Waker:
                 return self._stop.is_set()
 
 
+def _count_running_in_the_database(sys_db: Any, queues: Iterable[str]) -> None:
+    """Make DBOS's claim on each of `queues` count this executor's workflows of the queue that
+    the database says are running (claimed, recovered or started here: `PENDING` with its
+    executor id), besides its in-memory count. Every earlier claim has committed by then, so
+    none is missed however late its thread starts. One indexed count per look at a queue."""
+    import sqlalchemy as sa
+    from dbos._sys_db import WorkflowStatusString
+
+    ws = sys_db.tables.workflow_status
+    claim = sys_db.start_queued_workflows
+    names = set(queues)  # the dispatcher's own set: queues added later are counted too
+
+    def running_here(queue_name: str, executor_id: str) -> int:
+        with sys_db.engine.connect() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(ws).where(
+                    ws.c.queue_name == queue_name,
+                    ws.c.status == WorkflowStatusString.PENDING.value,
+                    ws.c.executor_id == executor_id,
+                )
+            ).scalar()  # fmt: skip
+        return int(count or 0)
+
+    def start_queued_workflows(
+        queue: Any, executor_id: str, app_version: str, partition_key: Any,
+        local_running_count: int = 0, *args: Any, **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        if queue.name in names and queue._worker_concurrency is not None:
+            in_db = running_here(queue.name, executor_id)
+            local_running_count = max(local_running_count, in_db)
+        return claim(queue, executor_id, app_version, partition_key, local_running_count,
+                     *args, **kwargs)  # fmt: skip
+
+    sys_db.start_queued_workflows = start_queued_workflows
+    sys_db._reelforge_claims = names  # installed once per DBOS instance
+
+
 class QueueDispatcher:
     def __init__(self, idle_seconds: float) -> None:
         self._idle = idle_seconds
@@ -139,6 +182,11 @@ class QueueDispatcher:
         from dbos._queue import queue_worker_thread
 
         dbos = _get_dbos_instance()
+        claims = getattr(dbos._sys_db, "_reelforge_claims", None)
+        if claims is None:
+            _count_running_in_the_database(dbos._sys_db, [queue.name])
+        else:
+            claims.add(queue.name)
         local = copy.copy(queue)
         # This process's settings, never re-read from (or written to) the shared row.
         local.database_backed_queue = False
