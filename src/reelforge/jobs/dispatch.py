@@ -151,7 +151,9 @@ def _count_running_in_the_database(sys_db: Any, queues: Iterable[str]) -> None:
         queue: Any, executor_id: str, app_version: str, partition_key: Any,
         local_running_count: int = 0, *args: Any, **kwargs: Any,
     ) -> Any:  # fmt: skip
-        if queue.name in names and queue._worker_concurrency is not None:
+        limit = queue._worker_concurrency
+        # No limit, or full by the in-memory count already: nothing to add, no query.
+        if queue.name in names and limit is not None and local_running_count < limit:
             in_db = running_here(queue.name, executor_id)
             local_running_count = max(local_running_count, in_db)
         return claim(queue, executor_id, app_version, partition_key, local_running_count,
