@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.process
+import threading
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from reelforge.api.app import create_app
+from reelforge.engines.base import RenderRequest
+from reelforge.jobs.engine_host import EngineHosts, WorkerShuttingDown
+from reelforge.planning.shots import plan_shots
+from reelforge.spec import Codec
 from tests.conftest import ADMIN_KEY, make_settings, wait_for, wait_terminal
 from tests.fixtures.engines.basic import fixture_registry
 
@@ -57,6 +63,37 @@ def test_engine_process_is_started_before_the_first_job(tmp_path: Path) -> None:
         vid = client.post("/v1/videos", json={"prompt": "x", "seconds": 1, "size": "854x480"})
         assert wait_terminal(client, vid.json()["id"])["status"] == "completed"
         assert [p.pid for p in _engine_processes()] == [warm[0].pid]
+
+
+def test_closed_engine_hosts_start_no_process(tmp_path: Path) -> None:
+    """Once the service closed its engine hosts, a late render (a workflow step still on its way
+    in) is refused as a shutdown, so its job resumes later, and a late warm-up does nothing:
+    neither starts an engine process that would outlive the service."""
+    hosts = EngineHosts(fixture_registry())
+    request = RenderRequest(
+        prompt="x", plan=plan_shots("x", 6, 24, 0), width=64, height=48, num_frames=6, seed=1,
+        generate_audio=False,
+    )  # fmt: skip
+
+    def render(out: Path) -> object:
+        return hosts.render(
+            "ok", request, out, codec=Codec.H264, progress=lambda _p: None,
+            cancel=threading.Event(),
+        )  # fmt: skip
+
+    (tmp_path / "a").mkdir()
+    try:
+        render(tmp_path / "a")  # the engine's process starts and renders
+        assert [p.name for p in _engine_processes()] == ["reelforge-engine-ok"]
+    finally:
+        hosts.close()
+    assert _engine_processes() == []
+    hosts.warm(["ok"])
+    (tmp_path / "b").mkdir()
+    with pytest.raises(WorkerShuttingDown):
+        render(tmp_path / "b")
+    time.sleep(0.2)  # a warm-up runs on a thread of its own: give it time to (not) start one
+    assert _engine_processes() == []
 
 
 def _engine_processes() -> list[multiprocessing.process.BaseProcess]:

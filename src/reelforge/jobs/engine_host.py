@@ -72,6 +72,7 @@ class EngineHosts:
         self._grace = grace_seconds  # per engine: how long it may ignore a cancel
         self._hosts: dict[str, _ProcessHost] = {}
         self._lock = threading.Lock()
+        self._closed = False  # closed for good: a render now would outlive the service
 
     def render(
         self,
@@ -94,6 +95,9 @@ class EngineHosts:
 
     def _host(self, engine_name: str) -> _ProcessHost:
         with self._lock:
+            if self._closed:
+                # The process is stopping: the job's workflow stays pending and resumes later.
+                raise WorkerShuttingDown()
             host = self._hosts.get(engine_name)
             if host is None:
                 host = _ProcessHost(
@@ -115,11 +119,16 @@ class EngineHosts:
         if self._isolation == "thread":
             return
         for name in engine_names:
-            host = self._host(name)
+            try:
+                host = self._host(name)
+            except WorkerShuttingDown:
+                return
             threading.Thread(target=host.warm, name=f"warm-{name}", daemon=True).start()
 
     def close(self) -> None:
+        """Stop every engine process; a later `render` or `warm` starts none."""
         with self._lock:
+            self._closed = True
             hosts, self._hosts = list(self._hosts.values()), {}
         for host in hosts:
             host.close()
