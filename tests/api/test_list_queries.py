@@ -84,8 +84,11 @@ def test_a_list_of_twelve_costs_what_a_list_of_three_costs(client: TestClient, p
     long, counted_long = _list(client, path)
 
     assert len(short["data"]) == 3 and len(long["data"]) == 12
-    # every item is queued and shows where it stands, so the positions were looked up
+    # every item is queued, so the page's queue positions were looked up (the native object
+    # shows them)
     assert all(v["status"] == "queued" for v in long["data"])
+    if path == "/v1/videos":
+        assert sorted(v["queue_position"] for v in long["data"]) == list(range(12))
     assert len(counted_long.seen) == len(counted_short.seen), counted_long.seen
     # the page of jobs and their queue positions: two statements on the jobs table
     assert len(counted_long.on_jobs()) == 2, counted_long.on_jobs()
