@@ -17,7 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelforge.api.app import create_app
+from reelforge.jobs.service import JobService
 from reelforge.settings import Settings
+from reelforge.store.job_repository import JobRepository
 from tests.fixtures.engines.basic import fixture_registry
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -52,6 +54,14 @@ def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings, engines=fixture_registry())
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as c:
         yield c
+
+
+def job_repository(client: TestClient) -> JobRepository:
+    """The job store every service of a test app shares (to count or watch what reaches it)."""
+    service: JobService = client.app.state.jobs  # type: ignore[attr-defined]
+    store = service._store
+    assert isinstance(store, JobRepository)
+    return store
 
 
 def wait_for(

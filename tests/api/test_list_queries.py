@@ -16,9 +16,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from reelforge.api.app import create_app
-from reelforge.jobs.service import JobService
-from reelforge.store.job_repository import JobRepository
-from tests.conftest import ADMIN_KEY, make_settings
+from tests.conftest import ADMIN_KEY, job_repository, make_settings
 from tests.fixtures.engines.basic import fixture_registry
 
 ON_JOBS = re.compile(r"\bFROM jobs\b", re.IGNORECASE)
@@ -56,13 +54,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield c
 
 
-def _engine(client: TestClient) -> sa.Engine:
-    service: JobService = client.app.state.jobs  # type: ignore[attr-defined]
-    store = service._store
-    assert isinstance(store, JobRepository)
-    return store._engine
-
-
 def _create(client: TestClient, n: int) -> None:
     for i in range(n):
         r = client.post("/v1/videos", json={"prompt": f"a red square {i}", "seconds": 1})
@@ -70,7 +61,7 @@ def _create(client: TestClient, n: int) -> None:
 
 
 def _list(client: TestClient, path: str, **params: str) -> tuple[dict[str, Any], Statements]:
-    with Statements(_engine(client)) as counted:
+    with Statements(job_repository(client)._engine) as counted:
         r = client.get(path, params={"limit": "100", **params})
     assert r.status_code == 200, r.text
     return r.json(), counted

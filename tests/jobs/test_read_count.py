@@ -22,9 +22,9 @@ from dbos import DBOS
 from fastapi.testclient import TestClient
 
 from reelforge.core.job import Job
-from reelforge.jobs.service import JobService
 from reelforge.store.job_repository import JobRepository
 from reelforge.store.tables import jobs
+from tests.conftest import job_repository
 
 MAX_READS = 2
 TERMINAL = {"succeeded", "failed", "canceled", "expired"}
@@ -91,9 +91,7 @@ def _wait_done(database: sa.Engine, job_id: str, timeout: float = 90.0) -> dict[
 
 
 def _services(client: TestClient) -> tuple[JobRepository, sa.Engine]:
-    service: JobService = client.app.state.jobs  # type: ignore[attr-defined]
-    store = service._store
-    assert isinstance(store, JobRepository)
+    store = job_repository(client)
     return store, store._engine  # the job store's own database
 
 
